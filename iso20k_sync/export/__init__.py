@@ -1,0 +1,1 @@
+"""Renderings of an instantiated plan: JSON, terminal tables, Excel workbook, Microsoft Project XML."""
