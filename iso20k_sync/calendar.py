@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 
 import holidays as holidays_lib
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 _CHUNK_DAYS = 400
 
@@ -43,6 +43,21 @@ class CalendarSpec(BaseModel):
         if value is not None and value.upper() not in holidays_lib.list_supported_countries():
             raise ValueError(f"{value!r} is not a country the holidays package knows (ISO 3166 alpha-2)")
         return value.upper() if value else value
+
+    @model_validator(mode="after")
+    def _subdivision(self) -> CalendarSpec:
+        if self.subdivision is None:
+            return self
+        if self.country is None:
+            raise ValueError("a subdivision needs a country")
+        try:
+            holidays_lib.country_holidays(self.country, subdiv=self.subdivision)
+        except NotImplementedError:
+            known = ", ".join(holidays_lib.list_supported_countries()[self.country])
+            raise ValueError(
+                f"{self.subdivision!r} is not a subdivision of {self.country}; known: {known}"
+            ) from None
+        return self
 
 
 class WorkCalendar:

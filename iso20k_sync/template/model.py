@@ -120,6 +120,12 @@ class Dependency(_Strict):
     type: LinkType = LinkType.FS
     lag: int = 0
 
+    def label(self) -> str:
+        """Short form as planners write it: ``C``, ``D SS``, ``D SS+2``, ``F FF-1``."""
+        if self.type is LinkType.FS and self.lag == 0:
+            return self.task
+        return f"{self.task} {self.type.value}{self.lag:+d}" if self.lag else f"{self.task} {self.type.value}"
+
 
 def _dependency(value: Any) -> Any:
     return {"task": value} if isinstance(value, str) else value

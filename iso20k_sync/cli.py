@@ -1,0 +1,295 @@
+"""The ``iso20k-sync`` command line."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from collections.abc import Callable
+from datetime import date
+from enum import StrEnum
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from .calendar import CalendarSpec
+from .errors import InputError, InputProblem, Iso20kError
+from .export.json_out import plan_json
+from .export.table import render_plan
+from .files import atomic_path, write_atomically
+from .instantiate import instantiate
+from .plan import Plan
+from .template import bundled_template_ids, resolve_template
+from .template.model import PlanTemplate
+
+app = typer.Typer(
+    help="ISO/IEC 20000-1 certification projects: plan templates, schedules, budgets and tracker sync.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+template_app = typer.Typer(
+    help="List, show, validate bundled and custom plan templates.", no_args_is_help=True
+)
+app.add_typer(template_app, name="template")
+
+out = Console()
+if not out.is_terminal:  # piped or redirected: wide enough that tables are not squeezed into 80 columns
+    out = Console(width=160)
+err = Console(stderr=True)
+
+EXIT_INPUT = 2
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class ReportFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class PlanFormat(StrEnum):
+    table = "table"
+    json = "json"
+    xlsx = "xlsx"
+    mspdi = "mspdi"
+
+
+def reports_errors(func: F) -> F:
+    """Turn the user's input errors into a clear message on stderr and exit code 2."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except Iso20kError as exc:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+            raise typer.Exit(EXIT_INPUT) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"iso20k-sync {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """ISO/IEC 20000-1 certification projects: plan templates, schedules, budgets and tracker sync."""
+
+
+# --- template ------------------------------------------------------------------------------------
+
+
+@template_app.command("list")
+@reports_errors
+def template_list(fmt: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.table) -> None:
+    """List the templates bundled with iso20k-sync."""
+    templates = [resolve_template(ref) for ref in bundled_template_ids()]
+    if fmt is ReportFormat.json:
+        rows = [
+            {
+                "id": t.id,
+                "name": t.name,
+                "version": t.version,
+                "tasks": len(t.tasks()),
+                "currency": t.currency,
+            }
+            for t in templates
+        ]
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table("Id", "Name", "Version", "Phases", "Tasks", header_style="bold")
+    for t in templates:
+        table.add_row(t.id, t.name, t.version, str(len(t.phases)), str(len(t.tasks())))
+    out.print(table)
+
+
+@template_app.command("show")
+@reports_errors
+def template_show(
+    ref: Annotated[str, typer.Argument(metavar="ID|PATH", help="Bundled template id or a YAML file.")],
+    fmt: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.table,
+) -> None:
+    """Show a template's parameters, roles and phases."""
+    template = resolve_template(ref)
+    if fmt is ReportFormat.json:
+        print(template.model_dump_json(indent=2))
+        return
+    out.print(f"[bold]{template.name}[/] ({template.id} v{template.version}, {template.currency})")
+    if template.description:
+        out.print(template.description.strip())
+    params = Table("Parameter", "Type", "Default", "Description", title="Parameters", title_justify="left")
+    for name, p in template.parameters.items():
+        kind = f"{p.type}: {' | '.join(p.choices)}" if p.choices else p.type
+        params.add_row(name, kind, str(p.default), p.description)
+    out.print(params)
+    roles = Table("Role", "Name", "Day rate", "Category", title="Roles", title_justify="left")
+    for role in template.roles:
+        roles.add_row(role.id, role.name, str(role.day_rate), role.category.value)
+    out.print(roles)
+    phases = Table("Phase", "Name", "Tasks", "Milestones", title="Phases", title_justify="left")
+    for phase in template.phases:
+        milestones = sum(1 for t in phase.tasks if t.milestone)
+        phases.add_row(phase.id, phase.name, str(len(phase.tasks) - milestones), str(milestones))
+    out.print(phases)
+
+
+@template_app.command("validate")
+def template_validate(
+    refs: Annotated[list[str], typer.Argument(metavar="ID|PATH...", help="Templates to check.")],
+    params: Annotated[
+        list[str] | None, typer.Option("--param", "-p", metavar="KEY=VALUE", help="Check with these values.")
+    ] = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.table,
+) -> None:
+    """Check templates: structure, references, cycles, and that they schedule with their defaults."""
+    results = []
+    for ref in refs:
+        try:
+            template = resolve_template(ref)
+            plan = instantiate(template, date.today(), _parse_params(params), source=ref)
+            results.append({"template": ref, "valid": True, "tasks": len(plan.tasks), "problems": []})
+        except InputError as exc:
+            problems = [p.render(exc.source) for p in exc.problems]
+            results.append({"template": ref, "valid": False, "tasks": None, "problems": problems})
+    if fmt is ReportFormat.json:
+        print(json.dumps(results, indent=2))
+    else:
+        for result in results:
+            if result["valid"]:
+                out.print(f"[green]valid[/]   {result['template']} ({result['tasks']} tasks)")
+            else:
+                err.print(f"[red]invalid[/] {result['template']}", highlight=False)
+                for problem in result["problems"]:
+                    err.print(f"  {problem}", highlight=False, markup=False, soft_wrap=True)
+    if not all(r["valid"] for r in results):
+        raise typer.Exit(EXIT_INPUT)
+
+
+@template_app.command("schema")
+def template_schema() -> None:
+    """Print the JSON Schema of the template format (for editors and CI checks)."""
+    schema = PlanTemplate.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "iso20k-sync plan template"
+    print(json.dumps(schema, indent=2))
+
+
+# --- plan ----------------------------------------------------------------------------------------
+
+
+@app.command("plan")
+@reports_errors
+def plan_command(
+    start: Annotated[
+        str, typer.Option(metavar="YYYY-MM-DD", help="Project start (next working day if not one).")
+    ],
+    template_ref: Annotated[
+        str, typer.Option("--template", "-t", metavar="ID|PATH", help="Bundled template id or YAML file.")
+    ] = "iso20000-1-2018",
+    params: Annotated[
+        list[str] | None, typer.Option("--param", "-p", metavar="KEY=VALUE", help="Set a template parameter.")
+    ] = None,
+    country: Annotated[str | None, typer.Option(help="Public holidays of this country (ISO 3166).")] = None,
+    subdivision: Annotated[str | None, typer.Option(help="State/province for public holidays.")] = None,
+    holidays: Annotated[
+        list[str] | None, typer.Option("--holiday", metavar="YYYY-MM-DD", help="Extra day off (repeatable).")
+    ] = None,
+    weekend: Annotated[str, typer.Option(help="Days off each week, e.g. sat,sun or fri,sat.")] = "sat,sun",
+    fmt: Annotated[PlanFormat, typer.Option("--format", "-f")] = PlanFormat.table,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+) -> None:
+    """Instantiate a plan template: schedule (critical path), milestones and baseline budget."""
+    calendar = _calendar(country, subdivision, holidays or [], weekend)
+    template = resolve_template(template_ref)
+    plan = instantiate(
+        template, _date("--start", start), _parse_params(params), calendar, source=template_ref
+    )
+    _emit_plan(plan, fmt, output)
+
+
+def _emit_plan(plan: Plan, fmt: PlanFormat, output: Path | None) -> None:
+    if fmt is PlanFormat.table and output is None:
+        render_plan(plan, out)
+        return
+    if fmt in (PlanFormat.xlsx, PlanFormat.mspdi) and output is None:
+        output = Path(f"{plan.template.id}-plan.{'xlsx' if fmt is PlanFormat.xlsx else 'xml'}")
+    if output is None:
+        sys.stdout.write(plan_json(plan) if fmt is PlanFormat.json else _table_text(plan))
+        return
+    if fmt is PlanFormat.xlsx:
+        from .export.xlsx import plan_workbook
+
+        with atomic_path(output) as temporary:
+            plan_workbook(plan).save(temporary)
+    elif fmt is PlanFormat.mspdi:
+        from .export.mspdi import to_mspdi
+
+        write_atomically(output, to_mspdi(plan))
+    else:
+        write_atomically(output, (plan_json(plan) if fmt is PlanFormat.json else _table_text(plan)).encode())
+    err.print(f"wrote {output} ({len(plan.tasks)} tasks, finish {plan.finish})", highlight=False)
+
+
+def _table_text(plan: Plan) -> str:
+    console = Console(record=True, width=160, file=io.StringIO())
+    render_plan(plan, console)
+    return console.export_text()
+
+
+# --- argument parsing ----------------------------------------------------------------------------
+
+
+def _parse_params(pairs: list[str] | None) -> dict[str, str]:
+    values: dict[str, str] = {}
+    problems = []
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            problems.append(InputProblem((), f"{pair!r}: expected KEY=VALUE"))
+        else:
+            values[key.strip()] = value.strip()
+    if problems:
+        raise InputError("--param", problems)
+    return values
+
+
+def _date(option: str, text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(option, [InputProblem((), f"{text!r} is not a date; expected YYYY-MM-DD")]) from None
+
+
+def _calendar(
+    country: str | None, subdivision: str | None, holidays: list[str], weekend: str
+) -> CalendarSpec:
+    days = [d.strip().lower()[:3] for d in weekend.split(",") if d.strip()]
+    unknown = [d for d in days if d not in WEEKDAYS]
+    if unknown:
+        raise InputError(
+            "--weekend", [InputProblem((), f"unknown day(s) {unknown}; expected {', '.join(WEEKDAYS)}")]
+        )
+    try:
+        return CalendarSpec(
+            weekend=tuple(WEEKDAYS.index(d) for d in days),
+            country=country,
+            subdivision=subdivision,
+            extra_holidays=tuple(_date("--holiday", h) for h in holidays),
+        )
+    except ValidationError as exc:
+        problems = [InputProblem(e["loc"], e["msg"].removeprefix("Value error, ")) for e in exc.errors()]
+        raise InputError("calendar options", problems) from None

@@ -1,0 +1,134 @@
+"""The command line as a user meets it: exit codes, files written or not, JSON for scripts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from typer.testing import CliRunner
+
+from iso20k_sync.cli import app
+
+from .conftest import TEXTBOOK
+
+runner = CliRunner()
+BUNDLED = "iso20000-1-2018"
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_plan_json_has_the_documented_keys(write_template):
+    path = write_template(TEXTBOOK)
+    result = invoke("plan", "--template", str(path), "--start", "2027-01-04", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert {"start", "finish", "tasks", "milestones", "budget", "planned_value", "critical_path"} <= data.keys()
+    task = data["tasks"][2]
+    for key in ("id", "name", "phase", "start", "finish", "duration", "depends_on", "clauses", "milestone",
+                "critical", "total_float", "costs"):
+        assert key in task
+    assert task["id"] == "C"
+    assert task["depends_on"] == [{"task": "A", "type": "FS", "lag": 0}]
+    assert date.fromisoformat(task["start"]) == date(2027, 1, 8)
+    assert data["finish"] == "2027-02-12"
+    assert set(data["budget"]) >= {"total", "by_category", "by_phase"}
+    assert Decimal(data["budget"]["total"]) == Decimal(0)
+
+
+def test_parameters_from_the_command_line_change_the_plan(write_template):
+    path = write_template(TEXTBOOK.replace("duration: 12,", 'duration: "12 * factor",'))
+    base = json.loads(invoke("plan", "-t", str(path), "--start", "2027-01-04", "-f", "json").stdout)
+    low = json.loads(
+        invoke("plan", "-t", str(path), "--start", "2027-01-04", "-f", "json", "-p", "maturity=low").stdout
+    )
+    assert base["parameters"]["maturity"] == "medium"
+    assert low["parameters"]["maturity"] == "low"
+    assert low["finish"] > base["finish"]
+
+
+def test_bad_parameter_exits_2_and_writes_nothing(write_template, tmp_path):
+    path = write_template(TEXTBOOK)
+    target = tmp_path / "plan.json"
+    result = invoke("plan", "-t", str(path), "--start", "2027-01-04", "-p", "staff=many", "-f", "json", "-o",
+                    str(target))
+    assert result.exit_code == 2
+    assert "--param: staff: expected a number, got 'many'" in result.stderr
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_unknown_template_and_bad_date(tmp_path):
+    result = invoke("plan", "-t", str(tmp_path / "missing.yaml"), "--start", "2027-01-04")
+    assert result.exit_code == 2
+    assert "missing.yaml: no such file, and not a bundled template id" in result.stderr
+    result = invoke("plan", "--start", "4 Jan 2027")
+    assert result.exit_code == 2
+    assert "--start: '4 Jan 2027' is not a date; expected YYYY-MM-DD" in result.stderr
+
+
+def test_output_to_a_missing_directory_fails_cleanly(write_template, tmp_path):
+    result = invoke("plan", "-t", str(write_template(TEXTBOOK)), "--start", "2027-01-04", "-f", "json",
+                    "-o", str(tmp_path / "nope" / "plan.json"))
+    assert result.exit_code == 2
+    assert "does not exist" in result.stderr
+    assert not (tmp_path / "nope").exists()
+
+
+def test_template_validate_reports_each_problem_and_exits_2(write_template):
+    good = write_template(TEXTBOOK, "good.yaml")
+    bad = write_template(TEXTBOOK.replace("depends_on: [F, G]", "depends_on: [F, Q]"), "bad.yaml")
+    result = invoke("template", "validate", str(good), str(bad))
+    assert result.exit_code == 2
+    assert f"valid   {good}" in result.stdout
+    assert f"{bad}:28: phases[1].tasks[3].depends_on[1]: unknown task 'Q'" in result.stderr
+    as_json = json.loads(invoke("template", "validate", str(good), str(bad), "--format", "json").stdout)
+    assert [r["valid"] for r in as_json] == [True, False]
+
+
+def test_template_schema_is_json_schema_of_the_format():
+    schema = json.loads(invoke("template", "schema").stdout)
+    assert schema["$schema"].startswith("https://json-schema.org/")
+    assert {"id", "name", "version", "currency", "roles", "phases"} <= set(schema["required"])
+    assert "TaskTemplate" in schema["$defs"]
+    assert set(schema["$defs"]["CostCategory"]["enum"]) == {
+        "consulting", "certification", "training", "materials", "tools", "internal"
+    }
+
+
+def test_bundled_template_is_listed_shown_and_valid():
+    listed = json.loads(invoke("template", "list", "--format", "json").stdout)
+    assert BUNDLED in [t["id"] for t in listed]
+    shown = invoke("template", "show", BUNDLED)
+    assert shown.exit_code == 0 and "staff_in_scope" in shown.stdout
+    assert invoke("template", "validate", BUNDLED).exit_code == 0
+
+
+@pytest.mark.parametrize(("fmt", "suffix", "magic"), [("xlsx", "xlsx", b"PK"), ("mspdi", "xml", b"<?xml")])
+def test_binary_formats_are_written_to_a_file(tmp_path, fmt, suffix, magic):
+    target = tmp_path / f"plan.{suffix}"
+    result = invoke("plan", "--start", "2027-01-04", "-f", fmt, "-o", str(target))
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes().startswith(magic)
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]
+
+
+def test_installed_command_runs_as_a_program(tmp_path):
+    """The console script, in a real process: table output and the exit code for bad input."""
+    ok = subprocess.run(
+        [sys.executable, "-m", "iso20k_sync", "plan", "--start", "2027-01-04", "--country", "GB"],
+        capture_output=True, text=True, check=False,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "Critical path" in ok.stdout and "Certificate" in ok.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "iso20k_sync", "plan", "--start", "2027-01-04", "-p", "nonsense=1"],
+        capture_output=True, text=True, check=False,
+    )
+    assert bad.returncode == 2
+    assert "unknown parameter" in bad.stderr
