@@ -22,7 +22,7 @@ from .calendar import CalendarSpec
 from .errors import InputError, InputProblem, Iso20kError
 from .export.json_out import plan_json
 from .export.table import render_plan
-from .files import atomic_path, write_atomically
+from .files import write_atomically
 from .instantiate import instantiate
 from .plan import Plan
 from .template import bundled_template_ids, resolve_template
@@ -231,10 +231,9 @@ def _emit_plan(plan: Plan, fmt: PlanFormat, output: Path | None) -> None:
         sys.stdout.write(plan_json(plan) if fmt is PlanFormat.json else _table_text(plan))
         return
     if fmt is PlanFormat.xlsx:
-        from .export.xlsx import plan_workbook
+        from .export.xlsx import write_plan_workbook
 
-        with atomic_path(output) as temporary:
-            plan_workbook(plan).save(temporary)
+        write_plan_workbook(plan, output)
     elif fmt is PlanFormat.mspdi:
         from .export.mspdi import to_mspdi
 

@@ -24,11 +24,21 @@ def atomic_path(target: Path) -> Iterator[Path]:
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     os.close(fd)
     temporary = Path(name)
+    os.chmod(temporary, _mode_for(target))
     try:
         yield temporary
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def _mode_for(target: Path) -> int:
+    """An existing file keeps its permissions; a new one gets 0666 less the umask (mkstemp gives 0600)."""
+    if target.exists():
+        return target.stat().st_mode & 0o7777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def write_atomically(target: Path, data: bytes) -> None:

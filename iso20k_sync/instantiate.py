@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from decimal import ROUND_CEILING, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 from .budget import CostedSpan, money, planned_value, task_costs, totals_by_category
 from .calendar import CalendarSpec, WorkCalendar
@@ -79,7 +79,9 @@ def instantiate(
                     )
                 )
             efforts[task.id] = {
-                role: ev.number((*path, "effort", role), expr, "effort").quantize(Decimal("0.01"))
+                role: ev.number((*path, "effort", role), expr, "effort").quantize(
+                    Decimal("0.01"), rounding=ROUND_HALF_UP
+                )
                 for role, expr in task.effort.items()
             }
             items = [

@@ -14,6 +14,7 @@ from .checks import check_template
 from .model import PlanTemplate
 
 BUNDLED_PACKAGE = "plan_templates"
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: ~10x faster
 
 
 def bundled_template_ids() -> list[str]:
@@ -45,8 +46,7 @@ def load_template(path: Path) -> PlanTemplate:
 def load_template_text(text: str, source: str) -> PlanTemplate:
     """Parse and validate a template; raise :class:`InputError` listing every problem found."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -57,10 +57,12 @@ def load_template_text(text: str, source: str) -> PlanTemplate:
     try:
         template = PlanTemplate.model_validate(data)
     except ValidationError as exc:
-        problems = [InputProblem(err["loc"], _message(err), _line(node, err["loc"])) for err in exc.errors()]
-        raise InputError(source, problems) from None
-    problems = check_template(template)
+        problems = [InputProblem(err["loc"], _message(err)) for err in exc.errors()]
+    else:
+        problems = check_template(template)
     if problems:
+        # Only a failing template pays for a second parse that keeps line numbers.
+        node = yaml.compose(text, Loader=_Loader)
         for problem in problems:
             problem.line = _line(node, problem.path)
         raise InputError(source, problems)
