@@ -40,9 +40,13 @@ def generated_template(tasks: int, seed: int = 20000) -> str:
             milestone = n % 25 == 24
             task: dict[str, object] = {"id": task_id, "name": f"Task {p}.{n}", "depends_on": deps}
             if milestone:
-                task.update(milestone=True, costs=[{"category": "certification", "amount": "audit_days(staff) * 10"}])
+                task.update(
+                    milestone=True, costs=[{"category": "certification", "amount": "audit_days(staff) * 10"}]
+                )
             else:
-                task.update(duration=f"ceil({rng.randint(1, 20)} * factor)", effort={"pm": rng.randint(1, 10)})
+                task.update(
+                    duration=f"ceil({rng.randint(1, 20)} * factor)", effort={"pm": rng.randint(1, 10)}
+                )
             phase_tasks.append(task)
             ids.append(task_id)
         phases.append({"id": f"p{p}", "name": f"Phase {p}", "tasks": phase_tasks})
@@ -85,8 +89,10 @@ def main() -> None:
     plan_s, plan = best_of(args.repeat, lambda: instantiate(template, date(2027, 1, 4)))
 
     links = sum(len(t.depends_on) for t in template.tasks())
-    print(f"tasks {len(template.tasks())}, links {links}, plan {plan.duration} working days, "
-          f"critical tasks {len(result.critical_path())}")
+    print(
+        f"tasks {len(template.tasks())}, links {links}, plan {plan.duration} working days, "
+        f"critical tasks {len(result.critical_path())}"
+    )
     print(f"load + validate YAML      {load_s:7.3f} s")
     print(f"CPM forward/backward pass {cpm_s:7.3f} s")
     print(f"instantiate (expressions, CPM, dates, budget, planned value) {plan_s:7.3f} s")

@@ -29,7 +29,9 @@ roles:
 """
 
 # The textbook critical-path network: 30 working days, critical path A-C-F-I.
-TEXTBOOK = HEADER + """\
+TEXTBOOK = (
+    HEADER
+    + """\
 phases:
   - id: p1
     name: Phase 1
@@ -47,6 +49,7 @@ phases:
       - {id: H, name: Task H, duration: 5, depends_on: [D, E]}
       - {id: I, name: Task I, duration: 6, depends_on: [F, G]}
 """
+)
 
 MONDAY = date(2027, 1, 4)
 

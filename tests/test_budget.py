@@ -11,7 +11,9 @@ from iso20k_sync.template.model import CostCategory
 
 from .conftest import HEADER
 
-PLAN = HEADER + """\
+PLAN = (
+    HEADER
+    + """\
 phases:
   - id: p1
     name: Design
@@ -33,13 +35,20 @@ phases:
         depends_on: [b]
         costs: [{category: certification, amount: "audit_days(staff) * 1750"}]
 """
+)
 
 
 def test_costs_by_task_category_and_phase(make_plan):
     plan = make_plan(PLAN)
     tasks = {t.id: t for t in plan.tasks}
-    assert tasks["a"].costs == {CostCategory.consulting: Decimal("2400.00"), CostCategory.internal: Decimal("2000.00")}
-    assert tasks["b"].costs == {CostCategory.materials: Decimal("300.00"), CostCategory.tools: Decimal("1000.01")}
+    assert tasks["a"].costs == {
+        CostCategory.consulting: Decimal("2400.00"),
+        CostCategory.internal: Decimal("2000.00"),
+    }
+    assert tasks["b"].costs == {
+        CostCategory.materials: Decimal("300.00"),
+        CostCategory.tools: Decimal("1000.01"),
+    }
     # 100 people in scope: 7 auditor-days in the proxy table
     assert tasks["m"].costs == {CostCategory.certification: Decimal("12250.00")}
     assert plan.budget.by_category == {
@@ -91,7 +100,9 @@ def test_planned_value_spreads_linearly_and_puts_milestone_cost_on_its_date(make
     )
 )
 def test_planned_value_ends_exactly_at_the_total_and_never_falls(spans):
-    curve = planned_value(CostedSpan(first, days, {CostCategory.training: amount}) for first, days, amount in spans)
+    curve = planned_value(
+        CostedSpan(first, days, {CostCategory.training: amount}) for first, days, amount in spans
+    )
     totals = [values[CostCategory.training] for _, values in curve]
     assert totals[-1] == sum(amount for _, _, amount in spans)
     assert totals == sorted(totals)

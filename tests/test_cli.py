@@ -28,10 +28,30 @@ def test_plan_json_has_the_documented_keys(write_template):
     result = invoke("plan", "--template", str(path), "--start", "2027-01-04", "--format", "json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert {"start", "finish", "tasks", "milestones", "budget", "planned_value", "critical_path"} <= data.keys()
+    assert {
+        "start",
+        "finish",
+        "tasks",
+        "milestones",
+        "budget",
+        "planned_value",
+        "critical_path",
+    } <= data.keys()
     task = data["tasks"][2]
-    for key in ("id", "name", "phase", "start", "finish", "duration", "depends_on", "clauses", "milestone",
-                "critical", "total_float", "costs"):
+    for key in (
+        "id",
+        "name",
+        "phase",
+        "start",
+        "finish",
+        "duration",
+        "depends_on",
+        "clauses",
+        "milestone",
+        "critical",
+        "total_float",
+        "costs",
+    ):
         assert key in task
     assert task["id"] == "C"
     assert task["depends_on"] == [{"task": "A", "type": "FS", "lag": 0}]
@@ -55,8 +75,9 @@ def test_parameters_from_the_command_line_change_the_plan(write_template):
 def test_bad_parameter_exits_2_and_writes_nothing(write_template, tmp_path):
     path = write_template(TEXTBOOK)
     target = tmp_path / "plan.json"
-    result = invoke("plan", "-t", str(path), "--start", "2027-01-04", "-p", "staff=many", "-f", "json", "-o",
-                    str(target))
+    result = invoke(
+        "plan", "-t", str(path), "--start", "2027-01-04", "-p", "staff=many", "-f", "json", "-o", str(target)
+    )
     assert result.exit_code == 2
     assert "--param: staff: expected a number, got 'many'" in result.stderr
     assert not target.exists()
@@ -73,8 +94,17 @@ def test_unknown_template_and_bad_date(tmp_path):
 
 
 def test_output_to_a_missing_directory_fails_cleanly(write_template, tmp_path):
-    result = invoke("plan", "-t", str(write_template(TEXTBOOK)), "--start", "2027-01-04", "-f", "json",
-                    "-o", str(tmp_path / "nope" / "plan.json"))
+    result = invoke(
+        "plan",
+        "-t",
+        str(write_template(TEXTBOOK)),
+        "--start",
+        "2027-01-04",
+        "-f",
+        "json",
+        "-o",
+        str(tmp_path / "nope" / "plan.json"),
+    )
     assert result.exit_code == 2
     assert "does not exist" in result.stderr
     assert not (tmp_path / "nope").exists()
@@ -97,7 +127,12 @@ def test_template_schema_is_json_schema_of_the_format():
     assert {"id", "name", "version", "currency", "roles", "phases"} <= set(schema["required"])
     assert "TaskTemplate" in schema["$defs"]
     assert set(schema["$defs"]["CostCategory"]["enum"]) == {
-        "consulting", "certification", "training", "materials", "tools", "internal"
+        "consulting",
+        "certification",
+        "training",
+        "materials",
+        "tools",
+        "internal",
     }
 
 
@@ -122,13 +157,17 @@ def test_installed_command_runs_as_a_program(tmp_path):
     """The console script, in a real process: table output and the exit code for bad input."""
     ok = subprocess.run(
         [sys.executable, "-m", "iso20k_sync", "plan", "--start", "2027-01-04", "--country", "GB"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert ok.returncode == 0, ok.stderr
     assert "Critical path" in ok.stdout and "Certificate" in ok.stdout
     bad = subprocess.run(
         [sys.executable, "-m", "iso20k_sync", "plan", "--start", "2027-01-04", "-p", "nonsense=1"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert bad.returncode == 2
     assert "unknown parameter" in bad.stderr

@@ -46,8 +46,19 @@ def test_unsafe_or_unsupported_expressions_are_refused(source):
 
 @pytest.mark.parametrize(
     ("headcount", "days"),
-    [(1, "1.5"), (5, "1.5"), (6, "2"), (25, "3"), (26, "4"), (125, "7"), (126, "8"), (2025, "15"),
-     (2026, "16"), (10700, "22"), (10701, "23")],
+    [
+        (1, "1.5"),
+        (5, "1.5"),
+        (6, "2"),
+        (25, "3"),
+        (26, "4"),
+        (125, "7"),
+        (126, "8"),
+        (2025, "15"),
+        (2026, "16"),
+        (10700, "22"),
+        (10701, "23"),
+    ],
 )
 def test_audit_days_follow_the_proxy_table_at_band_edges(headcount, days):
     assert initial_audit_days(headcount) == Decimal(days)

@@ -25,7 +25,9 @@ def test_textbook_network_gives_30_days_and_critical_path_acfi(make_plan):
 
 
 def _two_tasks(link: str) -> str:
-    return HEADER + f"""\
+    return (
+        HEADER
+        + f"""\
 phases:
   - id: p
     name: P
@@ -33,6 +35,7 @@ phases:
       - {{id: A, name: A, duration: 5}}
       - {{id: B, name: B, duration: 3, depends_on: [{link}]}}
 """
+    )
 
 
 @pytest.mark.parametrize(
@@ -44,7 +47,11 @@ phases:
         ("{task: A, type: SS, lag: 2}", date(2027, 1, 6), date(2027, 1, 8)),  # SS+2: starts on A's 3rd day
         ("{task: A, type: FF, lag: 2}", date(2027, 1, 8), date(2027, 1, 12)),  # FF+2: ends 2 days after A
         ("{task: A, type: FS, lag: -2}", date(2027, 1, 7), date(2027, 1, 11)),  # lead of two days
-        ("{task: A, type: SF, lag: 5}", date(2027, 1, 6), date(2027, 1, 8)),  # SF+5: ends 5 days after A starts
+        (
+            "{task: A, type: SF, lag: 5}",
+            date(2027, 1, 6),
+            date(2027, 1, 8),
+        ),  # SF+5: ends 5 days after A starts
     ],
 )
 def test_link_types_and_lags_give_textbook_dates(make_plan, link, b_start, b_finish):
@@ -96,7 +103,9 @@ def networks(draw: st.DrawFn) -> list[Activity]:
     count = draw(st.integers(min_value=1, max_value=25))
     activities = []
     for n in range(count):
-        preds = draw(st.lists(st.integers(min_value=0, max_value=n - 1), max_size=3, unique=True)) if n else []
+        preds = (
+            draw(st.lists(st.integers(min_value=0, max_value=n - 1), max_size=3, unique=True)) if n else []
+        )
         links = tuple(
             Link(f"t{p}", draw(st.sampled_from(list(LinkType))), draw(st.integers(min_value=-3, max_value=5)))
             for p in preds

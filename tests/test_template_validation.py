@@ -27,7 +27,10 @@ def test_the_textbook_template_is_valid(write_template):
 
 def test_unknown_dependency(write_template):
     path = write_template(
-        _with_tasks("      - {id: a, name: A, duration: 1}\n      - {id: b, name: B, duration: 1, depends_on: [a, zz]}\n")
+        _with_tasks(
+            "      - {id: a, name: A, duration: 1}\n"
+            "      - {id: b, name: B, duration: 1, depends_on: [a, zz]}\n"
+        )
     )
     message = _problems(path)
     assert f"{path}:18: phases[0].tasks[1].depends_on[1]: unknown task 'zz'" in message
