@@ -80,13 +80,14 @@ class WorkCalendar:
             return False
         return not (self._public is not None and day in self._public)
 
-    def holidays_between(self, first: date, last: date) -> list[date]:
-        """Non-weekend days off between two dates, for calendar exports."""
+    def days_off_between(self, first: date, last: date) -> list[tuple[date, str]]:
+        """Non-weekend days off between two dates with their names, for calendar exports."""
         days = []
         day = first
         while day <= last:
             if day.weekday() not in self._weekend and not self.is_working_day(day):
-                days.append(day)
+                name = self._public.get(day) if self._public is not None else None
+                days.append((day, name or "Company holiday"))
             day += timedelta(days=1)
         return days
 

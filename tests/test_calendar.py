@@ -23,7 +23,10 @@ def test_subdivision_holidays_and_company_days_off():
     assert bavaria.date_of(1) == date(2027, 1, 7)  # 6 January, Epiphany, is a holiday in Bavaria
     extra = WorkCalendar(CalendarSpec(extra_holidays=(date(2027, 1, 5),)), date(2027, 1, 4))
     assert extra.date_of(1) == date(2027, 1, 6)
-    assert extra.holidays_between(date(2027, 1, 1), date(2027, 1, 10)) == [date(2027, 1, 5)]
+    assert extra.days_off_between(date(2027, 1, 1), date(2027, 1, 10)) == [
+        (date(2027, 1, 5), "Company holiday")
+    ]
+    assert bavaria.days_off_between(date(2027, 1, 6), date(2027, 1, 6)) == [(date(2027, 1, 6), "Epiphany")]
 
 
 def test_other_weekends():
