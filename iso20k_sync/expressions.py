@@ -15,6 +15,7 @@ import operator
 from collections.abc import Callable, Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
 from .audit_time import initial_audit_days
@@ -129,6 +130,26 @@ def names(source: str) -> set[str]:
     tree = parse(source)
     called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in called}
+
+
+def compared_texts(source: str) -> list[tuple[str, str]]:
+    """``(name, text)`` for every comparison of a name with a text literal (``maturity == 'high'``,
+    ``system in ('iso9001', 'both')``), so choices can be checked for typos."""
+    pairs = []
+    for node in ast.walk(parse(source)):
+        if not isinstance(node, ast.Compare):
+            continue
+        operands = [node.left, *node.comparators]
+        for left, right in pairwise(operands):
+            for name_node, other in ((left, right), (right, left)):
+                if isinstance(name_node, ast.Name):
+                    literals = other.elts if isinstance(other, ast.Tuple | ast.List) else [other]
+                    pairs += [
+                        (name_node.id, lit.value)
+                        for lit in literals
+                        if isinstance(lit, ast.Constant) and isinstance(lit.value, str)
+                    ]
+    return pairs
 
 
 def evaluate(source: str | int | float | Decimal, variables: Mapping[str, Value]) -> Value:

@@ -148,3 +148,28 @@ def test_parameter_default_outside_its_choices(write_template):
     text = TEXTBOOK.replace("default: medium, choices", "default: extreme, choices")
     message = _problems(write_template(text))
     assert "parameters.maturity: default 'extreme' is not one of the choices" in message
+
+
+def test_a_choice_compared_with_a_misspelt_value_is_refused(write_template):
+    path = write_template(
+        _with_tasks("""      - {id: a, name: A, duration: "5 if maturity in ('hihg', 'medium') else 3"}\n""")
+    )
+    assert (
+        "phases[0].tasks[0].duration: 'maturity' is compared with 'hihg', which is not one of its choices "
+        "(low, medium, high)" in _problems(path)
+    )
+
+
+def test_integer_parameter_default_must_be_whole(write_template):
+    text = TEXTBOOK.replace("staff: {type: integer, default: 100", "staff: {type: integer, default: 2.5")
+    assert "parameters.staff: default 2.5 is not a whole number" in _problems(write_template(text))
+
+
+def test_lag_must_be_a_whole_number_not_text(write_template):
+    path = write_template(
+        _with_tasks(
+            "      - {id: a, name: A, duration: 1}\n"
+            '      - {id: b, name: B, duration: 1, depends_on: [{task: a, lag: "30"}]}\n'
+        )
+    )
+    assert "phases[0].tasks[1].depends_on[0].lag: Input should be a valid integer" in _problems(path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..errors import InputProblem, PathItem
-from ..expressions import names
+from ..expressions import compared_texts, names
 from .model import PlanTemplate, TaskTemplate
 
 Path = tuple[PathItem, ...]
@@ -52,20 +52,46 @@ def _duplicates(template: PlanTemplate) -> list[InputProblem]:
     return problems
 
 
+def _expressions(template: PlanTemplate) -> Iterator[tuple[Path, object]]:
+    """Every expression field in file order, variables first."""
+    for name, expr in template.variables.items():
+        yield ("variables", name), expr
+    for r, role in enumerate(template.roles):
+        yield ("roles", r, "day_rate"), role.day_rate
+    for path, task in _task_paths(template):
+        yield (*path, "duration"), task.duration
+        for role_id, expr in task.effort.items():
+            yield (*path, "effort", role_id), expr
+        for c, cost in enumerate(task.costs):
+            yield (*path, "costs", c, "amount"), cost.amount
+
+
 def _expression_names(template: PlanTemplate) -> list[InputProblem]:
     problems = []
     known = set(template.parameters)
-    for name, expr in template.variables.items():
-        problems += _unknown_names(("variables", name), expr, known)
-        known.add(name)
-    for r, role in enumerate(template.roles):
-        problems += _unknown_names(("roles", r, "day_rate"), role.day_rate, known)
-    for path, task in _task_paths(template):
-        problems += _unknown_names((*path, "duration"), task.duration, known)
-        for role_id, expr in task.effort.items():
-            problems += _unknown_names((*path, "effort", role_id), expr, known)
-        for c, cost in enumerate(task.costs):
-            problems += _unknown_names((*path, "costs", c, "amount"), cost.amount, known)
+    for path, expr in _expressions(template):
+        problems += _unknown_names(path, expr, known)
+        problems += _unknown_choices(path, expr, template)
+        if path[0] == "variables":
+            known.add(str(path[1]))
+    return problems
+
+
+def _unknown_choices(path: Path, expr: object, template: PlanTemplate) -> list[InputProblem]:
+    """A choice compared with text that is not one of its choices is a typo that silently never matches."""
+    if not isinstance(expr, str):
+        return []
+    problems = []
+    for name, text in compared_texts(expr):
+        spec = template.parameters.get(name)
+        if spec is not None and spec.choices is not None and text not in spec.choices:
+            problems.append(
+                InputProblem(
+                    path,
+                    f"{name!r} is compared with {text!r}, which is not one of its choices "
+                    f"({', '.join(spec.choices)})",
+                )
+            )
     return problems
 
 

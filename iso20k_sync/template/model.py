@@ -11,7 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, WithJsonSchema, model_validator
 
 from ..errors import ExpressionError
 from ..expressions import parse
@@ -95,6 +95,8 @@ class Parameter(_Strict):
         if self.type in ("number", "integer"):
             if isinstance(self.default, bool) or not isinstance(self.default, Decimal):
                 raise ValueError(f"default {self.default!r} is not a number")
+            if self.type == "integer" and self.default != self.default.to_integral_value():
+                raise ValueError(f"default {self.default} is not a whole number")
             if self.minimum is not None and self.default < self.minimum:
                 raise ValueError(f"default {self.default} is below the minimum {self.minimum}")
             if self.maximum is not None and self.default > self.maximum:
@@ -118,7 +120,7 @@ class Dependency(_Strict):
 
     task: Id
     type: LinkType = LinkType.FS
-    lag: int = 0
+    lag: StrictInt = 0
 
     def label(self) -> str:
         """Short form as planners write it: ``C``, ``D SS``, ``D SS+2``, ``F FF-1``."""
