@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
@@ -24,6 +25,15 @@ from .plan import (
 )
 from .scheduling import Activity, Link, Schedule, schedule
 from .template.model import CostCategory, PlanTemplate, TaskTemplate
+
+
+@dataclass(frozen=True, slots=True)
+class _TaskValues:
+    """A task's template expressions evaluated for one organisation."""
+
+    duration: int
+    effort: dict[str, Decimal]
+    costs: dict[CostCategory, Decimal]
 
 
 class _Evaluator:
@@ -64,21 +74,19 @@ def instantiate(
         role.id: (money(ev.number(("roles", r, "day_rate"), role.day_rate, "day rate")), role.category)
         for r, role in enumerate(template.roles)
     }
-    durations: dict[str, int] = {}
-    efforts: dict[str, dict[str, Decimal]] = {}
-    costs: dict[str, dict[CostCategory, Decimal]] = {}
+    values: dict[str, _TaskValues] = {}
     for p, phase in enumerate(template.phases):
         for t, task in enumerate(phase.tasks):
             path: tuple[PathItem, ...] = ("phases", p, "tasks", t)
             days = ev.number((*path, "duration"), task.duration, "duration")
-            durations[task.id] = int(days.to_integral_value(rounding=ROUND_CEILING))
-            if task.milestone and durations[task.id]:
+            duration = int(days.to_integral_value(rounding=ROUND_CEILING))
+            if task.milestone and duration:
                 ev.problems.append(
                     InputProblem(
                         (*path, "duration"), f"milestone {task.id!r} evaluates to {days} days; expected 0"
                     )
                 )
-            efforts[task.id] = {
+            effort = {
                 role: ev.number((*path, "effort", role), expr, "effort").quantize(
                     Decimal("0.01"), rounding=ROUND_HALF_UP
                 )
@@ -88,31 +96,32 @@ def instantiate(
                 (item.category, money(ev.number((*path, "costs", c, "amount"), item.amount, "amount")))
                 for c, item in enumerate(task.costs)
             ]
-            costs[task.id] = task_costs(efforts[task.id], rates, items)
+            values[task.id] = _TaskValues(duration, effort, task_costs(effort, rates, items))
     if ev.problems:
         raise InputError(source, ev.problems)
 
-    tasks = template.tasks()
     timing = schedule(
         [
-            Activity(t.id, durations[t.id], tuple(Link(d.task, d.type, d.lag) for d in t.depends_on))
-            for t in tasks
+            Activity(t.id, values[t.id].duration, tuple(Link(d.task, d.type, d.lag) for d in t.depends_on))
+            for t in template.tasks()
         ]
     )
     work = WorkCalendar(calendar, start)
-    return _assemble(template, resolved, calendar, work, timing, durations, efforts, costs, rates)
+    return _assemble(template, resolved, calendar, work, timing, values, rates)
 
 
 def _dates(work: WorkCalendar, early_start: int, duration: int) -> tuple[date, date]:
-    """Start and finish dates; a milestone sits at the end of the working day before its offset."""
+    first, last = _days_worked(early_start, duration)
+    return work.date_of(first), work.date_of(last)
+
+
+def _days_worked(early_start: int, duration: int) -> tuple[int, int]:
+    """First and last working-day offsets of a task; a milestone sits at the end of the day before its offset,
+    the day its predecessor finishes."""
     if duration == 0:
-        day = work.date_of(max(early_start - 1, 0))
+        day = max(early_start - 1, 0)
         return day, day
-    return work.date_of(early_start), work.date_of(early_start + duration - 1)
-
-
-def _cost_offset(early_start: int, duration: int) -> int:
-    return max(early_start - 1, 0) if duration == 0 else early_start
+    return early_start, early_start + duration - 1
 
 
 def _assemble(
@@ -121,9 +130,7 @@ def _assemble(
     calendar: CalendarSpec,
     work: WorkCalendar,
     timing: Schedule,
-    durations: Mapping[str, int],
-    efforts: Mapping[str, dict[str, Decimal]],
-    costs: Mapping[str, dict[CostCategory, Decimal]],
+    values: Mapping[str, _TaskValues],
     rates: Mapping[str, tuple[Decimal, CostCategory]],
 ) -> Plan:
     planned: list[PlannedTask] = []
@@ -132,16 +139,14 @@ def _assemble(
     for p, phase in enumerate(template.phases, start=1):
         phase_tasks: list[PlannedTask] = []
         for t, task in enumerate(phase.tasks, start=1):
-            phase_tasks.append(
-                _planned_task(task, phase.id, f"{p}.{t}", work, timing, durations, efforts, costs)
-            )
+            phase_tasks.append(_planned_task(task, phase.id, f"{p}.{t}", work, timing, values[task.id]))
         planned += phase_tasks
         phase_costs = totals_by_category(pt.costs for pt in phase_tasks)
         by_phase[phase.id] = PhaseBudget(
             total=sum(phase_costs.values(), Decimal("0.00")), by_category=phase_costs
         )
-        first = min(timing.timings[t.id].early_start for t in phase.tasks)
-        last = max(timing.timings[t.id].early_finish for t in phase.tasks)
+        spans = [_days_worked(pt.early_start_offset, pt.duration) for pt in phase_tasks]
+        worked = any(pt.duration for pt in phase_tasks)
         phases.append(
             PhaseSummary(
                 id=phase.id,
@@ -149,18 +154,19 @@ def _assemble(
                 wbs=str(p),
                 start=min(pt.start for pt in phase_tasks),
                 finish=max(pt.finish for pt in phase_tasks),
-                duration=last - first,
+                duration=max(s[1] for s in spans) - min(s[0] for s in spans) + 1 if worked else 0,
                 critical=any(pt.critical for pt in phase_tasks),
                 cost=by_phase[phase.id].total,
             )
         )
     by_category = totals_by_category(pt.costs for pt in planned)
     curve = planned_value(
-        CostedSpan(_cost_offset(pt.early_start_offset, pt.duration), pt.duration, pt.costs) for pt in planned
+        CostedSpan(_days_worked(pt.early_start_offset, pt.duration)[0], pt.duration, pt.costs)
+        for pt in planned
     )
     role_effort = {role.id: Decimal(0) for role in template.roles}
-    for effort in efforts.values():
-        for role, days in effort.items():
+    for task_values in values.values():
+        for role, days in task_values.effort.items():
             role_effort[role] += days
     return Plan(
         template=TemplateRef(id=template.id, name=template.name, version=template.version),
@@ -214,15 +220,13 @@ def _planned_task(
     wbs: str,
     work: WorkCalendar,
     timing: Schedule,
-    durations: Mapping[str, int],
-    efforts: Mapping[str, dict[str, Decimal]],
-    costs: Mapping[str, dict[CostCategory, Decimal]],
+    values: _TaskValues,
 ) -> PlannedTask:
     t = timing.timings[task.id]
-    duration = durations[task.id]
+    duration = values.duration
     start, finish = _dates(work, t.early_start, duration)
     late_start, late_finish = _dates(work, t.late_start, duration)
-    effort = efforts[task.id]
+    effort = values.effort
     owner = task.owner or (max(effort, key=lambda role: effort[role]) if effort else None)
     return PlannedTask(
         id=task.id,
@@ -243,8 +247,8 @@ def _planned_task(
         late_finish=late_finish,
         owner=owner,
         effort=effort,
-        costs=costs[task.id],
-        cost=sum(costs[task.id].values(), Decimal("0.00")),
+        costs=values.costs,
+        cost=sum(values.costs.values(), Decimal("0.00")),
         deliverables=task.deliverables,
         labels=task.labels,
     )

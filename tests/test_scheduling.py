@@ -140,3 +140,30 @@ def test_every_link_is_honoured_and_float_is_never_negative(activities):
                 assert mine.late_finish >= pred.late_start + link.lag
     assert any(t[a.id].critical for a in activities)
     assert result.finish == max(t[a.id].early_finish for a in activities)
+
+
+def test_phase_duration_counts_the_working_days_between_its_dates(make_plan):
+    plan = make_plan(
+        HEADER
+        + """\
+phases:
+  - id: build
+    name: Build
+    tasks:
+      - {id: A, name: A, duration: 5}
+  - id: gate
+    name: Gate only
+    tasks:
+      - {id: G, name: Gate, milestone: true, depends_on: [A]}
+  - id: run
+    name: Run
+    tasks:
+      - {id: S, name: Started, milestone: true, depends_on: [G]}
+      - {id: B, name: B, duration: 3, depends_on: [S]}
+"""
+    )
+    build, gate, run = plan.phases
+    assert (build.start, build.finish, build.duration) == (date(2027, 1, 4), date(2027, 1, 8), 5)
+    assert (gate.start, gate.finish, gate.duration) == (date(2027, 1, 8), date(2027, 1, 8), 0)
+    # the phase opens with a milestone dated Friday 8 and works Monday 11 to Wednesday 13
+    assert (run.start, run.finish, run.duration) == (date(2027, 1, 8), date(2027, 1, 13), 4)

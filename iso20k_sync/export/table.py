@@ -26,7 +26,13 @@ def summary_table(plan: Plan) -> Table:
     table.add_row("Template", f"{plan.template.name} ({plan.template.id} v{plan.template.version})")
     table.add_row("Schedule", f"{plan.start} to {plan.finish}, {plan.duration} working days")
     table.add_row("Budget", f"{_money(plan.budget.total)} {plan.currency}")
-    table.add_row("Critical path", " → ".join(plan.critical_path))
+    if len(plan.critical_path) <= 12:
+        table.add_row("Critical path", " → ".join(plan.critical_path))
+    else:
+        gates = [m.name for m in plan.milestones if m.critical]
+        table.add_row(
+            "Critical path", f"{len(plan.critical_path)} tasks (red below), through: " + " → ".join(gates)
+        )
     return table
 
 
