@@ -16,7 +16,7 @@ from iso20k_sync.calendar import CalendarSpec
 from iso20k_sync.export.mspdi import to_mspdi
 from iso20k_sync.instantiate import instantiate
 from iso20k_sync.plan import Plan, PlannedTask
-from iso20k_sync.template import load_template
+from iso20k_sync.template import load_template, resolve_template
 
 
 def _unavailable(reason: str) -> None:
@@ -75,7 +75,6 @@ phases:
         costs: [{{category: certification, amount: 5000}}]
 """
 
-BUNDLED = Path(__file__).resolve().parents[1] / "plan_templates" / "iso20000-1-2018.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -344,9 +343,7 @@ def test_output_is_well_formed_namespaced_and_deterministic(plan: Plan) -> None:
 
 
 def test_bundled_template_reads_back_completely(java: SimpleNamespace, tmp_path: Path) -> None:
-    if not BUNDLED.exists():
-        pytest.skip(f"bundled template {BUNDLED.name} is not there yet")
-    plan = instantiate(load_template(BUNDLED), START, calendar=CalendarSpec(country="DE"))
+    plan = instantiate(resolve_template("iso20000-1-2018"), START, calendar=CalendarSpec(country="DE"))
     project = read(java, plan, tmp_path)
     rows = by_key(project)
     assert len(project.getTasks()) == 1 + len(plan.phases) + len(plan.tasks)
