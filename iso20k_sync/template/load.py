@@ -35,7 +35,8 @@ def resolve_template(ref: str) -> PlanTemplate:
     return load_template(path)
 
 
-def load_template(path: Path) -> PlanTemplate:
+def load_template(path: Path | str) -> PlanTemplate:
+    path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
