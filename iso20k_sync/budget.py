@@ -55,6 +55,17 @@ def totals_by_category(costs: Iterable[Mapping[CostCategory, Decimal]]) -> dict[
     return totals
 
 
+def planned_cents(cents: int, days: int, elapsed: int) -> int:
+    """Cents of a ``cents`` cost planned after ``elapsed`` of its ``days`` working days.
+
+    Linear, rounded half up, exactly the whole cost on the last day. The baseline curve and the
+    planned value at a status date both use this, so they agree to the cent.
+    """
+    days = max(days, 1)
+    elapsed = min(max(elapsed, 0), days)
+    return (2 * cents * elapsed + days) // (2 * days)
+
+
 def planned_value(spans: Iterable[CostedSpan]) -> list[tuple[int, dict[CostCategory, Decimal]]]:
     """Cumulative planned value by category at the end of each working day that has planned cost.
 
@@ -68,8 +79,7 @@ def planned_value(spans: Iterable[CostedSpan]) -> list[tuple[int, dict[CostCateg
             cents = int(amount * 100)
             previous = 0
             for day in range(1, days + 1):
-                # cumulative cents after ``day`` days, rounded half up: exact total on the last day
-                cumulative = (2 * cents * day + days) // (2 * days)
+                cumulative = planned_cents(cents, days, day)
                 daily[span.first_offset + day - 1][k] += cumulative - previous
                 previous = cumulative
     running = [0] * len(CATEGORIES)

@@ -23,8 +23,8 @@ from .plan import (
     RoleRate,
     TemplateRef,
 )
-from .scheduling import Activity, Link, Schedule, schedule
-from .template.model import CostCategory, PlanTemplate, TaskTemplate
+from .scheduling import Activity, Link, Schedule, days_worked, schedule
+from .template.model import CostCategory, EarnedValueRule, PlanTemplate, TaskTemplate
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,17 +111,8 @@ def instantiate(
 
 
 def _dates(work: WorkCalendar, early_start: int, duration: int) -> tuple[date, date]:
-    first, last = _days_worked(early_start, duration)
+    first, last = days_worked(early_start, duration)
     return work.date_of(first), work.date_of(last)
-
-
-def _days_worked(early_start: int, duration: int) -> tuple[int, int]:
-    """First and last working-day offsets of a task; a milestone sits at the end of the day before its offset,
-    the day its predecessor finishes."""
-    if duration == 0:
-        day = max(early_start - 1, 0)
-        return day, day
-    return early_start, early_start + duration - 1
 
 
 def _assemble(
@@ -139,13 +130,15 @@ def _assemble(
     for p, phase in enumerate(template.phases, start=1):
         phase_tasks: list[PlannedTask] = []
         for t, task in enumerate(phase.tasks, start=1):
-            phase_tasks.append(_planned_task(task, phase.id, f"{p}.{t}", work, timing, values[task.id]))
+            phase_tasks.append(
+                _planned_task(task, phase.id, f"{p}.{t}", work, timing, values[task.id], template.ev_rule)
+            )
         planned += phase_tasks
         phase_costs = totals_by_category(pt.costs for pt in phase_tasks)
         by_phase[phase.id] = PhaseBudget(
             total=sum(phase_costs.values(), Decimal("0.00")), by_category=phase_costs
         )
-        spans = [_days_worked(pt.early_start_offset, pt.duration) for pt in phase_tasks]
+        spans = [days_worked(pt.early_start_offset, pt.duration) for pt in phase_tasks]
         worked = any(pt.duration for pt in phase_tasks)
         phases.append(
             PhaseSummary(
@@ -161,7 +154,7 @@ def _assemble(
         )
     by_category = totals_by_category(pt.costs for pt in planned)
     curve = planned_value(
-        CostedSpan(_days_worked(pt.early_start_offset, pt.duration)[0], pt.duration, pt.costs)
+        CostedSpan(days_worked(pt.early_start_offset, pt.duration)[0], pt.duration, pt.costs)
         for pt in planned
     )
     role_effort = {role.id: Decimal(0) for role in template.roles}
@@ -221,6 +214,7 @@ def _planned_task(
     work: WorkCalendar,
     timing: Schedule,
     values: _TaskValues,
+    ev_rule: EarnedValueRule,
 ) -> PlannedTask:
     t = timing.timings[task.id]
     duration = values.duration
@@ -246,6 +240,7 @@ def _planned_task(
         late_start=late_start,
         late_finish=late_finish,
         owner=owner,
+        ev_rule=task.ev_rule or ev_rule,
         effort=effort,
         costs=values.costs,
         cost=sum(values.costs.values(), Decimal("0.00")),

@@ -13,7 +13,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .calendar import CalendarSpec
-from .template.model import CostCategory, Dependency
+from .template.model import CostCategory, Dependency, EarnedValueRule
 
 
 class _Out(BaseModel):
@@ -44,6 +44,7 @@ class PlannedTask(_Out):
     late_start: date
     late_finish: date
     owner: str | None
+    ev_rule: EarnedValueRule
     effort: dict[str, Decimal] = Field(description="Person-days by role id")
     costs: dict[CostCategory, Decimal] = Field(description="Baseline cost by category (non-zero only)")
     cost: Decimal

@@ -7,8 +7,9 @@ predecessor ``p`` (lags in working days, negative for a lead)::
     FS: es(s) >= ef(p) + lag        SS: es(s) >= es(p) + lag
     FF: ef(s) >= ef(p) + lag        SF: ef(s) >= es(p) + lag
 
-No task starts before offset 0. The backward pass mirrors these from the project finish;
-total float is ``ls - es`` and a task with no float is critical.
+No task starts before offset 0 (or its ``earliest_start``). The backward pass mirrors these from the
+project finish; total float is ``ls - es`` and a task with no float is critical. For forecasts, work
+already started keeps its ``fixed_start`` and its ``remaining`` days follow the links (retained logic).
 """
 
 from __future__ import annotations
@@ -31,6 +32,14 @@ class Activity:
     id: str
     duration: int
     links: tuple[Link, ...] = ()
+    earliest_start: int = 0
+    """No early start before this offset (unfinished work cannot start before the status date)."""
+    fixed_start: int | None = None
+    """Work already started: its actual start, whatever the links say."""
+    remaining: int | None = None
+    """With ``fixed_start``: working days still to do. They resume no earlier than ``earliest_start``
+    and only when the links allow (retained logic); without it the task is finished and ``duration``
+    is what it took."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +70,15 @@ class Schedule:
         return [i for _, _, i in sorted(critical)]
 
 
+def days_worked(early_start: int, duration: int) -> tuple[int, int]:
+    """First and last working-day offsets of a task. A milestone is dated at the end of the day before
+    its offset: the day its predecessor finishes (its start, on the project's first day)."""
+    if duration == 0:
+        day = max(early_start - 1, 0)
+        return day, day
+    return early_start, early_start + duration - 1
+
+
 class CycleError(ValueError):
     pass
 
@@ -81,8 +99,12 @@ def schedule(activities: Sequence[Activity]) -> Schedule:
 
     es = [0] * count
     for n in order:
-        d = duration[n]
-        start = 0
+        activity = activities[n]
+        if activity.fixed_start is not None and activity.remaining is None:
+            es[n] = activity.fixed_start
+            continue
+        d = duration[n] if activity.remaining is None else activity.remaining
+        start = activity.earliest_start
         for p, kind, lag in predecessors[n]:
             if kind is LinkType.FS:
                 bound = es[p] + duration[p] + lag
@@ -93,7 +115,11 @@ def schedule(activities: Sequence[Activity]) -> Schedule:
             else:
                 bound = es[p] + lag - d
             start = max(start, bound)
-        es[n] = start
+        if activity.fixed_start is None or activity.remaining is None:
+            es[n] = start
+        else:  # started work keeps its start; what remains resumes at ``start``
+            es[n] = activity.fixed_start
+            duration[n] = start + activity.remaining - activity.fixed_start
     finish = max((es[n] + duration[n] for n in range(count)), default=0)
 
     lf = [finish] * count

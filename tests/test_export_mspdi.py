@@ -76,7 +76,6 @@ phases:
 """
 
 
-
 @pytest.fixture(scope="module")
 def java() -> SimpleNamespace:
     """Start the JVM once (JPype cannot restart it) and hand out the MPXJ classes the tests use."""

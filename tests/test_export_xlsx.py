@@ -53,7 +53,6 @@ phases:
 """
 
 
-
 @pytest.fixture
 def plan(tmp_path: Path) -> Plan:
     source = tmp_path / "demo.yaml"

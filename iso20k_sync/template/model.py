@@ -73,6 +73,14 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class EarnedValueRule(StrEnum):
+    """How a task earns value: by its percent complete, or by fixed steps for short tasks."""
+
+    percent = "percent"
+    zero_hundred = "0/100"
+    fifty_fifty = "50/50"
+
+
 class Parameter(_Strict):
     """A value the organisation sets when instantiating the template (size, maturity, rates...)."""
 
@@ -154,6 +162,9 @@ class TaskTemplate(_Strict):
     effort: dict[str, Expr] = {}
     costs: list[CostItem] = []
     owner: Id | None = None
+    ev_rule: EarnedValueRule | None = Field(
+        default=None, description="Earned value rule for this task; the template's ev_rule when absent"
+    )
     deliverables: list[str] = []
     labels: list[str] = []
 
@@ -175,6 +186,10 @@ class PlanTemplate(_Strict):
     version: str = Field(min_length=1)
     currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code of every amount")
     description: str = ""
+    ev_rule: EarnedValueRule = Field(
+        default=EarnedValueRule.percent,
+        description="How tasks earn value: percent complete, 0/100 (on completion) or 50/50 (half on start)",
+    )
     parameters: dict[Id, Parameter] = {}
     variables: dict[Id, Expr] = Field(
         default={},

@@ -1,0 +1,311 @@
+"""Plan status from a baseline and progress facts: the figures a sponsor reads, and their invariants."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from iso20k_sync.analytics import Expense, StatusPoint, TaskProgress, plan_status
+from iso20k_sync.analytics.forecast import ProgressCalendar, baseline_days, forecast_tasks
+from iso20k_sync.analytics.rag import Rag
+from iso20k_sync.calendar import WorkCalendar
+from iso20k_sync.instantiate import instantiate
+from iso20k_sync.template.model import CostCategory, PlanTemplate
+
+from .conftest import HEADER, MONDAY
+
+D = Decimal
+PLAN = (
+    HEADER
+    + """\
+phases:
+  - id: design
+    name: Design
+    tasks:
+      - {id: A, name: Policy, duration: 5, effort: {pm: 5}}
+      - {id: B, name: Processes, duration: 5, depends_on: [A], effort: {consultant: 5}}
+      - {id: M1, name: Design done, milestone: true, depends_on: [B]}
+  - id: audit
+    name: Audit
+    tasks:
+      - {id: C, name: Training, duration: 10, depends_on: [M1], costs: [{category: training, amount: 2000}]}
+      - id: M2
+        name: Certified
+        milestone: true
+        depends_on: [C]
+        costs: [{category: certification, amount: 10000}]
+"""
+)
+WEDNESDAY = date(2027, 1, 13)  # A ran Mon 4 - Fri 8, B runs Mon 11 - Fri 15, C Mon 18 - Fri 29
+PROGRESS = [
+    TaskProgress(task_id="A", actual_start=MONDAY, actual_finish=date(2027, 1, 8), time_spent={"pm": D(6)}),
+    TaskProgress(task_id="B", percent_complete=D(40), actual_start=date(2027, 1, 11), time_spent_days=D(2)),
+]
+STANDARD = Expense(
+    category="materials", amount=D(150), currency="EUR", date=date(2027, 1, 5), reference="std"
+)
+
+
+def test_status_mid_plan(make_plan):
+    plan = make_plan(PLAN)
+    status = plan_status(plan, PROGRESS, [STANDARD], WEDNESDAY)
+    ev = status.earned_value
+    assert (ev.bac, ev.pv, ev.ev, ev.ac) == (D("22000.00"), D("7600.00"), D("6400.00"), D("7350.00"))
+    assert (ev.spi, ev.cpi) == (D("0.8421"), D("0.8707"))
+    # earned 6,400 was planned by the end of working day 7; eight have passed
+    assert (status.earned_schedule.es, status.earned_schedule.actual_time) == (D("7.00"), 8)
+    assert status.earned_schedule.spi_t == D("0.8750")
+    assert status.tasks.model_dump() == {"not_started": 3, "in_progress": 1, "done": 1}
+
+    category = status.by_category
+    assert (category[CostCategory.internal].ev, category[CostCategory.internal].ac) == (
+        D("4000.00"),
+        D("4800.00"),
+    )
+    assert category[CostCategory.consulting].pv == D("3600.00")
+    assert category[CostCategory.consulting].cpi == D("1.0000")
+    assert category[CostCategory.materials].ac == D("150.00")
+    assert category[CostCategory.materials].cpi is None
+    assert category[CostCategory.certification].bac == D("10000.00")
+    assert status.by_phase["design"].ac == D("7200.00")
+    assert status.by_phase["audit"].bac == D("12000.00")
+    assert status.unallocated_actual_cost == D("150")
+
+
+def test_milestones_are_forecast_from_the_remaining_work(make_plan):
+    status = plan_status(make_plan(PLAN), PROGRESS, [], WEDNESDAY)
+    m1, m2 = status.milestones
+    # B is 40 % done: three of its five days remain, from Thursday 14: it ends Monday 18
+    assert (m1.baseline, m1.forecast, m1.variance_days) == (date(2027, 1, 15), date(2027, 1, 18), 1)
+    assert m1.rag is Rag.amber
+    assert m1.reason == "forecast 2027-01-18, 1 working day after the baseline 2027-01-15"
+    assert (m2.forecast, m2.variance_days, m2.rag) == (date(2027, 2, 1), 1, Rag.amber)
+    assert status.forecast_finish == date(2027, 2, 1)
+    assert status.rag is Rag.amber
+    assert status.reason.startswith("milestone 'Design done': forecast 2027-01-18")
+
+
+def test_past_due_milestone_is_red_and_reached_ones_keep_their_actual_date(make_plan):
+    plan = make_plan(PLAN)
+    late = plan_status(plan, PROGRESS, [], date(2027, 2, 3))
+    assert late.milestones[0].rag is Rag.red
+    assert late.milestones[0].reason.startswith("past due since 2027-01-15 and not reached; forecast")
+    assert late.rag is Rag.red
+    reached = [
+        *PROGRESS[:1],
+        TaskProgress(task_id="B", percent_complete=D(100)),
+        TaskProgress(task_id="M1", actual_finish=date(2027, 1, 15)),
+    ]
+    on_time = plan_status(plan, reached, [], date(2027, 1, 15))
+    assert on_time.milestones[0].reached and on_time.milestones[0].rag is Rag.green
+    assert on_time.milestones[0].reason == "reached on 2027-01-15"
+
+
+def test_everything_on_plan_is_green(make_plan):
+    plan = make_plan(PLAN)
+    done = [TaskProgress(task_id="A", percent_complete=D(100), actual_cost=D(4000))]
+    status = plan_status(plan, done, [], date(2027, 1, 8))
+    assert status.rag is Rag.green
+    assert status.earned_value.spi == D("1.0000") and status.earned_value.cpi == D("1.0000")
+    assert [m.variance_days for m in status.milestones] == [0, 0]
+
+
+def test_zero_hundred_and_fifty_fifty_rules(make_plan):
+    zero_hundred = make_plan(PLAN.replace("currency: EUR\n", "currency: EUR\nev_rule: 0/100\n"))
+    assert plan_status(zero_hundred, PROGRESS, [], WEDNESDAY).earned_value.ev == D("4000.00")
+    fifty = make_plan(PLAN.replace("currency: EUR\n", "currency: EUR\nev_rule: 50/50\n"))
+    assert plan_status(fifty, PROGRESS, [], WEDNESDAY).earned_value.ev == D("7000.00")
+    per_task = make_plan(PLAN.replace("depends_on: [A], effort:", "ev_rule: 0/100, depends_on: [A], effort:"))
+    assert plan_status(per_task, PROGRESS, [], WEDNESDAY).earned_value.ev == D("4000.00")
+
+
+def test_tracker_cost_is_spread_over_the_tasks_categories(make_plan):
+    plan = make_plan(
+        HEADER + "phases:\n  - id: p\n    name: P\n    tasks:\n"
+        "      - {id: W, name: Workshop, duration: 2, effort: {pm: 1, consultant: 1}}\n"
+    )
+    status = plan_status(
+        plan, [TaskProgress(task_id="W", percent_complete=D(50), actual_cost=D(1000))], [], MONDAY
+    )
+    assert status.by_category[CostCategory.internal].ac == D("400.00")
+    assert status.by_category[CostCategory.consulting].ac == D("600.00")
+
+
+def test_bottom_up_forecast_from_remaining_estimates(make_plan):
+    progress = [*PROGRESS[:1], PROGRESS[1].model_copy(update={"remaining_days": D(4)})]
+    status = plan_status(make_plan(PLAN), progress, [], WEDNESDAY)
+    # AC 7,200 + B's own estimate 4 x 1,200 + the untouched C and M2 at budget (12,000)
+    assert status.earned_value.eac_variants["bottom_up"] == D("24000.00")
+
+
+def test_unusable_facts_are_reported_not_silently_used(make_plan):
+    status = plan_status(
+        make_plan(PLAN),
+        [*PROGRESS, TaskProgress(task_id="ghost", percent_complete=D(10))],
+        [
+            STANDARD,
+            STANDARD.model_copy(update={"currency": "USD", "reference": "invoice 7"}),
+            STANDARD.model_copy(update={"date": date(2027, 3, 1), "reference": "later"}),
+        ],
+        WEDNESDAY,
+    )
+    assert status.problems == [
+        "progress for task 'ghost' ignored: it is not in the plan",
+        "expense invoice 7 ignored: it is in USD, the plan in EUR",
+    ]
+    assert status.earned_value.ac == D("7350.00")  # the March expense is after the status date
+
+
+def test_history_keeps_one_point_per_date_in_order(make_plan):
+    plan = make_plan(PLAN)
+    first = plan_status(plan, [], [], date(2027, 1, 6))
+    second = plan_status(plan, PROGRESS, [], WEDNESDAY, history=first.history)
+    again = plan_status(plan, PROGRESS, [STANDARD], WEDNESDAY, history=second.history)
+    assert [p.status_date for p in again.history] == [date(2027, 1, 6), WEDNESDAY]
+    assert again.history[-1].ac == D("7350.00")
+    assert isinstance(again.history[0], StatusPoint)
+
+
+def test_status_serialises_to_json_with_documented_keys(make_plan):
+    data = json.loads(plan_status(make_plan(PLAN), PROGRESS, [STANDARD], WEDNESDAY).model_dump_json())
+    assert {
+        "status_date",
+        "rag",
+        "reason",
+        "earned_value",
+        "earned_schedule",
+        "by_category",
+        "by_phase",
+        "milestones",
+        "forecast_finish",
+        "history",
+        "problems",
+    } <= data.keys()
+    assert data["earned_value"]["cpi"] == "0.8707"
+    assert (
+        data["by_category"]["materials"]["unavailable"]["cpi"]
+        == "no work earned yet, so cost efficiency cannot be measured"
+    )
+
+
+# --- properties -------------------------------------------------------------------------------
+
+
+@st.composite
+def plans_with_progress(draw: st.DrawFn):
+    count = draw(st.integers(min_value=1, max_value=14))
+    tasks = []
+    for n in range(count):
+        duration = draw(st.integers(min_value=0, max_value=8))
+        task = {"id": f"t{n}", "name": f"Task {n}", "duration": duration, "milestone": duration == 0}
+        if n:
+            preds = draw(st.lists(st.integers(min_value=0, max_value=n - 1), max_size=3, unique=True))
+            task["depends_on"] = [
+                {"task": f"t{p}", "lag": draw(st.integers(min_value=-2, max_value=3))} for p in preds
+            ]
+        if duration:
+            task["effort"] = {"pm": draw(st.integers(min_value=0, max_value=6))}
+        task["costs"] = [{"category": "tools", "amount": draw(st.integers(min_value=0, max_value=5000))}]
+        tasks.append(task)
+    template = PlanTemplate.model_validate(
+        {
+            "id": "p",
+            "name": "P",
+            "version": "1",
+            "currency": "EUR",
+            "roles": [{"id": "pm", "name": "PM", "day_rate": 700}],
+            "phases": [{"id": "a", "name": "A", "tasks": tasks}],
+        }
+    )
+    plan = instantiate(template, MONDAY)
+    status_date = MONDAY + timedelta(days=draw(st.integers(min_value=-5, max_value=60)))
+    progress = []
+    for task in plan.tasks:
+        state = draw(st.sampled_from(["none", "started", "done"]))
+        if state == "done":
+            progress.append(TaskProgress(task_id=task.id, percent_complete=D(100)))
+        elif state == "started" and not task.milestone:
+            percent = draw(st.integers(min_value=0, max_value=99))
+            progress.append(
+                TaskProgress(task_id=task.id, percent_complete=D(percent), actual_start=task.start)
+            )
+    return plan, progress, status_date
+
+
+@settings(max_examples=150, deadline=None)
+@given(plans_with_progress())
+def test_earned_value_stays_within_the_budget(case):
+    plan, progress, status_date = case
+    ev = plan_status(plan, progress, [], status_date).earned_value
+    assert 0 <= ev.ev <= ev.bac
+    assert ev.pv <= ev.bac
+
+
+@settings(max_examples=60, deadline=None)
+@given(plans_with_progress())
+def test_all_done_earns_the_budget_and_no_progress_earns_nothing(case):
+    plan, _, status_date = case
+    done = [TaskProgress(task_id=t.id, percent_complete=D(100)) for t in plan.tasks]
+    assert plan_status(plan, done, [], status_date).earned_value.ev == plan.budget.total
+    assert plan_status(plan, [], [], status_date).earned_value.ev == 0
+
+
+@settings(max_examples=150, deadline=None)
+@given(plans_with_progress())
+def test_unfinished_work_is_never_forecast_before_the_status_date(case):
+    plan, progress, status_date = case
+    status = plan_status(plan, progress, [], status_date)
+    facts = {p.task_id: p for p in progress}
+    days = ProgressCalendar(WorkCalendar(plan.calendar, plan.start), status_date)
+    forecasts = forecast_tasks(plan, facts, days)
+    for task in plan.tasks:
+        fact = facts.get(task.id)
+        if fact is not None and fact.effective_state.value == "done":
+            continue
+        assert days.calendar.date_of(forecasts[task.id].last) > status_date, task.id
+    for milestone in status.milestones:
+        if not milestone.reached:
+            assert milestone.forecast > status_date
+
+
+@settings(max_examples=150, deadline=None)
+@given(plans_with_progress())
+def test_a_milestone_slips_at_least_as_much_as_its_predecessors_less_its_float(case):
+    """Per link: the milestone slips at least as much as the predecessor, less the link's baseline slack;
+    so when all its predecessors slip by s, it slips by at least s - its total float."""
+    plan, progress, status_date = case
+    days = ProgressCalendar(WorkCalendar(plan.calendar, plan.start), status_date)
+    forecasts = forecast_tasks(plan, {p.task_id: p for p in progress}, days)
+    tasks = {t.id: t for t in plan.tasks}
+    reached = {p.task_id for p in progress if p.effective_state.value == "done"}
+    for milestone in plan.milestones:
+        if milestone.id in reached:
+            continue
+        own = tasks[milestone.id]
+        slip = forecasts[own.id].first - baseline_days(own).first
+        predecessor_slips = []
+        for link in own.depends_on:
+            predecessor = tasks[link.task]
+            finish = predecessor.early_start_offset + predecessor.duration
+            slack = own.early_start_offset - (finish + link.lag)
+            predecessor_slip = forecasts[predecessor.id].last - baseline_days(predecessor).last
+            assert slip >= predecessor_slip - slack
+            predecessor_slips.append(predecessor_slip)
+        if predecessor_slips and own.early_start_offset > 0:
+            assert slip >= min(predecessor_slips) - own.total_float
+
+
+def test_started_work_waits_for_an_unfinished_predecessor(make_plan):
+    """Retained logic: B started early, but its remaining days follow A, which is still running."""
+    progress = [
+        TaskProgress(task_id="A", percent_complete=D(60), actual_start=MONDAY),
+        TaskProgress(task_id="B", percent_complete=D(40), actual_start=date(2027, 1, 11)),
+    ]
+    status = plan_status(make_plan(PLAN), progress, [], WEDNESDAY)
+    # A's last two days run Thursday 14 and Friday 15; B's three remaining days Monday 18 - Wednesday 20
+    m1 = status.milestones[0]
+    assert (m1.forecast, m1.variance_days, m1.rag) == (date(2027, 1, 20), 3, Rag.amber)
