@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import time
 from datetime import date, timedelta
 from decimal import Decimal
 
