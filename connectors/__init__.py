@@ -1,1 +1,1 @@
-"""Tracker connectors, one package per tracker behind one small protocol (arrives with the sync engine)."""
+"""Tracker connectors: one package per tracker behind the protocol in connectors.base."""
