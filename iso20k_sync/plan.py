@@ -9,11 +9,20 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from .calendar import CalendarSpec
 from .template.model import CostCategory, Dependency, EarnedValueRule
+
+
+def _json_number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+ParameterValue = Annotated[Decimal, PlainSerializer(_json_number, when_used="json")] | bool | str
+"""Numbers stay JSON numbers (not strings) so a stored plan reads back with the same parameter types."""
 
 
 class _Out(BaseModel):
@@ -101,7 +110,7 @@ class RoleRate(_Out):
 class Plan(_Out):
     template: TemplateRef
     currency: str
-    parameters: dict[str, Decimal | bool | str]
+    parameters: dict[str, ParameterValue]
     calendar: CalendarSpec
     start: date
     finish: date

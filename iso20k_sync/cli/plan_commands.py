@@ -1,57 +1,36 @@
-"""The ``iso20k-sync`` command line."""
+"""Commands that work on templates and plans without a store: template list|show|validate|schema, plan."""
 
 from __future__ import annotations
 
 import io
 import json
 import sys
-from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from . import __version__
-from .calendar import CalendarSpec
-from .errors import InputError, InputProblem, Iso20kError
-from .export.json_out import plan_json
-from .export.table import render_plan
-from .files import write_atomically
-from .instantiate import instantiate
-from .plan import Plan
-from .template import bundled_template_ids, resolve_template
-from .template.model import PlanTemplate
+from ..calendar import CalendarSpec
+from ..config import WEEKDAYS
+from ..errors import InputError, InputProblem
+from ..export.json_out import plan_json
+from ..export.table import render_plan
+from ..files import write_atomically
+from ..instantiate import instantiate
+from ..plan import Plan
+from ..template import bundled_template_ids, resolve_template
+from ..template.model import PlanTemplate
+from .common import EXIT_INPUT, ReportFormat, app, err, out, parse_date, parse_params, reports_errors
 
-app = typer.Typer(
-    help="ISO/IEC 20000-1 certification projects: plan templates, schedules, budgets and tracker sync.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
 template_app = typer.Typer(
     help="List, show, validate bundled and custom plan templates.", no_args_is_help=True
 )
 app.add_typer(template_app, name="template")
-
-out = Console()
-if not out.is_terminal:  # piped or redirected: wide enough that tables are not squeezed into 80 columns
-    out = Console(width=160)
-err = Console(stderr=True)
-
-EXIT_INPUT = 2
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-class ReportFormat(StrEnum):
-    table = "table"
-    json = "json"
 
 
 class PlanFormat(StrEnum):
@@ -59,35 +38,6 @@ class PlanFormat(StrEnum):
     json = "json"
     xlsx = "xlsx"
     mspdi = "mspdi"
-
-
-def reports_errors(func: F) -> F:
-    """Turn the user's input errors into a clear message on stderr and exit code 2."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except Iso20kError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
-            raise typer.Exit(EXIT_INPUT) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _version(value: bool) -> None:
-    if value:
-        out.print(f"iso20k-sync {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def main(
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
-    ] = False,
-) -> None:
-    """ISO/IEC 20000-1 certification projects: plan templates, schedules, budgets and tracker sync."""
 
 
 # --- template ------------------------------------------------------------------------------------
@@ -160,7 +110,7 @@ def template_validate(
     for ref in refs:
         try:
             template = resolve_template(ref)
-            plan = instantiate(template, date.today(), _parse_params(params), source=ref)
+            plan = instantiate(template, date.today(), parse_params(params), source=ref)
             results.append({"template": ref, "valid": True, "tasks": len(plan.tasks), "problems": []})
         except InputError as exc:
             problems = [p.render(exc.source) for p in exc.problems]
@@ -216,7 +166,7 @@ def plan_command(
     calendar = _calendar(country, subdivision, holidays or [], weekend)
     template = resolve_template(template_ref)
     plan = instantiate(
-        template, _date("--start", start), _parse_params(params), calendar, source=template_ref
+        template, parse_date("--start", start), parse_params(params), calendar, source=template_ref
     )
     _emit_plan(plan, fmt, output)
 
@@ -231,11 +181,11 @@ def _emit_plan(plan: Plan, fmt: PlanFormat, output: Path | None) -> None:
         sys.stdout.write(plan_json(plan) if fmt is PlanFormat.json else _table_text(plan))
         return
     if fmt is PlanFormat.xlsx:
-        from .export.xlsx import write_plan_workbook
+        from ..export.xlsx import write_plan_workbook
 
         write_plan_workbook(plan, output)
     elif fmt is PlanFormat.mspdi:
-        from .export.mspdi import to_mspdi
+        from ..export.mspdi import to_mspdi
 
         write_atomically(output, to_mspdi(plan))
     else:
@@ -249,28 +199,7 @@ def _table_text(plan: Plan) -> str:
     return console.export_text()
 
 
-# --- argument parsing ----------------------------------------------------------------------------
-
-
-def _parse_params(pairs: list[str] | None) -> dict[str, str]:
-    values: dict[str, str] = {}
-    problems = []
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            problems.append(InputProblem((), f"{pair!r}: expected KEY=VALUE"))
-        else:
-            values[key.strip()] = value.strip()
-    if problems:
-        raise InputError("--param", problems)
-    return values
-
-
-def _date(option: str, text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(option, [InputProblem((), f"{text!r} is not a date; expected YYYY-MM-DD")]) from None
+# --- calendar options ----------------------------------------------------------------------------
 
 
 def _calendar(
@@ -287,7 +216,7 @@ def _calendar(
             weekend=tuple(WEEKDAYS.index(d) for d in days),
             country=country,
             subdivision=subdivision,
-            extra_holidays=tuple(_date("--holiday", h) for h in holidays),
+            extra_holidays=tuple(parse_date("--holiday", h) for h in holidays),
         )
     except ValidationError as exc:
         problems = [InputProblem(e["loc"], e["msg"].removeprefix("Value error, ")) for e in exc.errors()]

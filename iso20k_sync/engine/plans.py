@@ -1,0 +1,40 @@
+"""Plan instances: instantiated from the configuration once, then read back from the store frozen."""
+
+from __future__ import annotations
+
+from iso20k_sync.config import PlanConfig, ServiceConfig
+from iso20k_sync.errors import InputError, InputProblem
+from iso20k_sync.instantiate import instantiate
+from iso20k_sync.plan import Plan
+from iso20k_sync.store import Repository
+from iso20k_sync.store.schema import PlanRow
+from iso20k_sync.template import resolve_template
+
+
+def plan_from_config(config: ServiceConfig, plan: PlanConfig) -> Plan:
+    """Instantiate the plan the configuration describes; parameter problems name the plan's section."""
+    index = config.plans.index(plan)
+    try:
+        template = resolve_template(plan.template)
+        return instantiate(template, plan.start, plan.parameters, plan.calendar.spec(), source=plan.template)
+    except InputError as exc:
+        if exc.source == "--param":  # parameter problems belong to this plan's section of the file
+            raise config.error(
+                [InputProblem(("plans", index, "parameters", *p.path), p.message) for p in exc.problems]
+            ) from None
+        raise
+
+
+def seeded_plan(repo: Repository, plan: PlanConfig) -> tuple[PlanRow, Plan]:
+    """The stored plan instance and its frozen baseline; an error if it was never seeded."""
+    row = repo.plan(plan.name)
+    if row is None:
+        raise InputError(
+            "--plan",
+            [
+                InputProblem(
+                    (), f"plan {plan.name!r} is not seeded yet; run `iso20k-sync seed --plan {plan.name}`"
+                )
+            ],
+        )
+    return row, repo.baseline(row)

@@ -1,0 +1,314 @@
+"""Reading and writing the store. One :meth:`Store.transaction` is one unit of work: all or nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from connectors.base import ExternalItem, ProgressRecord
+from iso20k_sync.analytics.progress import Expense, TaskProgress
+from iso20k_sync.analytics.status import PlanStatus, StatusPoint
+from iso20k_sync.errors import Iso20kError
+from iso20k_sync.plan import Plan
+
+from .schema import (
+    DigestRow,
+    ExpenseRow,
+    PlanRow,
+    SnapshotRow,
+    StatusRow,
+    SyncRunRow,
+    TrackerItemRow,
+)
+
+
+class StoreError(Iso20kError):
+    """The store cannot be opened, migrated or written; the message names the database, not its password."""
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.safe_url = self.describe(url)
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:////:memory:"):
+            Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.engine: Engine = create_engine(url, pool_pre_ping=True)
+        except (SQLAlchemyError, ImportError, ValueError) as exc:
+            raise StoreError(f"cannot open the store {self.safe_url}: {exc}") from None
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+
+    @staticmethod
+    def describe(url: str) -> str:
+        """The URL with any password masked, for messages and ``config check``."""
+        return make_url(url).render_as_string(hide_password=True)
+
+    def upgrade(self) -> None:
+        """Apply every Alembic migration not yet applied (run on start and by ``db upgrade``)."""
+        config = Config()
+        config.set_main_option("script_location", "iso20k_sync.store:migrations")
+        try:
+            with self.engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        except SQLAlchemyError as exc:
+            raise StoreError(
+                f"cannot migrate the store {self.safe_url}: {exc.__class__.__name__}: {exc.orig}"
+            ) from None
+
+    @contextmanager
+    def transaction(self) -> Iterator[Repository]:
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield Repository(session)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA busy_timeout = 10000")
+    cursor.close()
+
+
+class Repository:
+    """The store's operations inside one transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # --- plans ------------------------------------------------------------------------------------
+
+    def plan(self, name: str) -> PlanRow | None:
+        return self.session.scalar(select(PlanRow).where(PlanRow.name == name))
+
+    def plans(self) -> list[PlanRow]:
+        return list(self.session.scalars(select(PlanRow).order_by(PlanRow.name)))
+
+    def add_plan(self, name: str, plan_key: str, plan: Plan, tracker: str) -> PlanRow:
+        row = PlanRow(
+            name=name,
+            plan_key=plan_key,
+            template_id=plan.template.id,
+            template_version=plan.template.version,
+            currency=plan.currency,
+            baseline=plan.model_dump(mode="json"),
+            tracker=tracker,
+            created_at=now(),
+        )
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def set_container(self, plan_id: int, container: str, seeded: bool) -> None:
+        row = self.session.get_one(PlanRow, plan_id)
+        row.container = container
+        if seeded and row.seeded_at is None:
+            row.seeded_at = now()
+
+    @staticmethod
+    def baseline(row: PlanRow) -> Plan:
+        return Plan.model_validate(row.baseline)
+
+    # --- tracker items ----------------------------------------------------------------------------
+
+    def items(self, plan_id: int) -> dict[str, ExternalItem]:
+        rows = self.session.scalars(select(TrackerItemRow).where(TrackerItemRow.plan_id == plan_id))
+        return {
+            r.key: ExternalItem(key=r.key, kind=r.kind, external_id=r.external_id, url=r.url) for r in rows
+        }
+
+    def record_items(self, plan_id: int, items: Iterable[ExternalItem]) -> int:
+        """Remember where tasks live; a key already recorded is left as it is. Returns how many are new."""
+        known = set(self.items(plan_id))
+        new = [item for item in items if item.key not in known]
+        for item in new:
+            self.session.add(
+                TrackerItemRow(
+                    plan_id=plan_id,
+                    key=item.key,
+                    kind=item.kind.value,
+                    external_id=item.external_id,
+                    url=item.url,
+                    created_at=now(),
+                )
+            )
+            known.add(item.key)
+        self.session.flush()
+        return len(new)
+
+    # --- runs -------------------------------------------------------------------------------------
+
+    def start_run(self, plan_id: int, kind: str) -> int:
+        row = SyncRunRow(
+            plan_id=plan_id, kind=kind, started_at=now(), outcome="running", counts={}, problems=[]
+        )
+        self.session.add(row)
+        self.session.flush()
+        return row.id
+
+    def finish_run(
+        self,
+        run_id: int,
+        outcome: str,
+        counts: dict[str, int] | None = None,
+        problems: list[str] | None = None,
+        error: str | None = None,
+    ) -> None:
+        row = self.session.get_one(SyncRunRow, run_id)
+        row.finished_at = now()
+        row.outcome = outcome
+        row.counts = counts or {}
+        row.problems = problems or []
+        row.error = error
+
+    def add_run_problem(self, run_id: int, problem: str) -> None:
+        row = self.session.get_one(SyncRunRow, run_id)
+        row.problems = [*row.problems, problem]
+
+    def runs(self, plan_id: int, limit: int = 20) -> list[SyncRunRow]:
+        query = (
+            select(SyncRunRow)
+            .where(SyncRunRow.plan_id == plan_id)
+            .order_by(SyncRunRow.id.desc())
+            .limit(limit)
+        )
+        return list(self.session.scalars(query))
+
+    def last_successful_sync(self, plan_id: int) -> SyncRunRow | None:
+        query = (
+            select(SyncRunRow)
+            .where(
+                SyncRunRow.plan_id == plan_id, SyncRunRow.kind == "sync", SyncRunRow.outcome == "succeeded"
+            )
+            .order_by(SyncRunRow.id.desc())
+            .limit(1)
+        )
+        return self.session.scalar(query)
+
+    # --- progress ---------------------------------------------------------------------------------
+
+    def append_snapshots(self, run_id: int, plan_id: int, records: Iterable[ProgressRecord]) -> int:
+        captured = now()
+        rows = [
+            SnapshotRow(
+                run_id=run_id,
+                plan_id=plan_id,
+                key=r.key,
+                state=r.progress.effective_state.value,
+                percent_complete=r.progress.percent_complete,
+                actual_cost=r.progress.actual_cost,
+                facts=r.progress.model_dump(mode="json"),
+                updated_at=r.updated_at,
+                captured_at=captured,
+            )
+            for r in records
+        ]
+        self.session.add_all(rows)
+        self.session.flush()
+        return len(rows)
+
+    def latest_progress(self, plan_id: int, as_of: datetime | None = None) -> dict[str, TaskProgress]:
+        """The newest snapshot of each task (captured at or before ``as_of``)."""
+        newest = select(func.max(SnapshotRow.id)).where(SnapshotRow.plan_id == plan_id)
+        if as_of is not None:
+            newest = newest.where(SnapshotRow.captured_at <= as_of)
+        newest = newest.group_by(SnapshotRow.key)
+        rows = self.session.scalars(select(SnapshotRow).where(SnapshotRow.id.in_(newest)))
+        return {row.key: TaskProgress.model_validate(row.facts) for row in rows}
+
+    def snapshot_count(self, plan_id: int) -> int:
+        return self.session.scalar(select(func.count()).where(SnapshotRow.plan_id == plan_id)) or 0
+
+    # --- expenses ---------------------------------------------------------------------------------
+
+    def add_expense(self, plan_id: int, expense: Expense) -> int:
+        row = ExpenseRow(
+            plan_id=plan_id,
+            category=expense.category.value,
+            amount=expense.amount,
+            currency=expense.currency,
+            spent_on=expense.date,
+            task_key=expense.task_id,
+            reference=expense.reference,
+            created_at=now(),
+        )
+        self.session.add(row)
+        self.session.flush()
+        return row.id
+
+    def expenses(self, plan_id: int) -> list[tuple[int, Expense]]:
+        query = (
+            select(ExpenseRow)
+            .where(ExpenseRow.plan_id == plan_id)
+            .order_by(ExpenseRow.spent_on, ExpenseRow.id)
+        )
+        return [
+            (
+                row.id,
+                Expense(
+                    category=row.category,
+                    amount=row.amount,
+                    currency=row.currency,
+                    date=row.spent_on,
+                    task_id=row.task_key,
+                    reference=row.reference,
+                ),
+            )
+            for row in self.session.scalars(query)
+        ]
+
+    # --- statuses ---------------------------------------------------------------------------------
+
+    def save_status(self, plan_id: int, run_id: int | None, status: PlanStatus) -> None:
+        self.session.add(
+            StatusRow(
+                plan_id=plan_id,
+                run_id=run_id,
+                status_date=status.status_date,
+                rag=status.rag.value,
+                body=status.model_dump(mode="json"),
+                created_at=now(),
+            )
+        )
+        self.session.flush()
+
+    def latest_status(self, plan_id: int) -> PlanStatus | None:
+        query = select(StatusRow).where(StatusRow.plan_id == plan_id).order_by(StatusRow.id.desc()).limit(1)
+        row = self.session.scalar(query)
+        return None if row is None else PlanStatus.model_validate(row.body)
+
+    def status_history(self, plan_id: int, before: date | None = None) -> list[StatusPoint]:
+        """One point per status date (the newest computed), oldest first."""
+        latest = self.latest_status(plan_id)
+        if latest is None:
+            return []
+        return [p for p in latest.history if before is None or p.status_date < before]
+
+    # --- digests ----------------------------------------------------------------------------------
+
+    def claim_digest(self, plan_id: int, week: str) -> bool:
+        """True if this caller may send the week's digest: the unique key lets exactly one claim win."""
+        try:
+            with self.session.begin_nested():
+                self.session.add(DigestRow(plan_id=plan_id, week=week, state="claimed", claimed_at=now()))
+        except IntegrityError:
+            return False
+        return True

@@ -1,0 +1,182 @@
+"""The store on SQLite and, when ISO20K_TEST_DATABASE_URL is set, on PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import inspect
+from sqlalchemy.exc import IntegrityError
+
+from connectors.base import ExternalItem, ItemKind, ProgressRecord
+from iso20k_sync.analytics import Expense, TaskProgress, plan_status
+from iso20k_sync.store import Store
+from iso20k_sync.store.schema import TrackerItemRow
+
+from .conftest import TEXTBOOK
+from .store_urls import BACKENDS, store_url
+
+D = Decimal
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request, tmp_path):
+    with store_url(request.param, tmp_path) as url:
+        store = Store(url)
+        store.upgrade()
+        yield store
+        store.dispose()
+
+
+@pytest.fixture
+def plan(make_plan):
+    return make_plan(TEXTBOOK)
+
+
+@pytest.fixture
+def plan_id(store, plan):
+    with store.transaction() as repo:
+        return repo.add_plan("acme", "acme-2027", plan, "workbook").id
+
+
+def test_migrations_create_every_table_and_run_twice(store):
+    store.upgrade()
+    tables = set(inspect(store.engine).get_table_names())
+    assert {
+        "plans",
+        "tracker_items",
+        "sync_runs",
+        "progress_snapshots",
+        "expenses",
+        "statuses",
+        "digests",
+        "alembic_version",
+    } <= tables
+
+
+def test_the_baseline_is_frozen_exactly(store, plan, plan_id):
+    with store.transaction() as repo:
+        row = repo.plan("acme")
+        assert repo.baseline(row) == plan
+        assert row.plan_key == "acme-2027" and row.seeded_at is None
+
+
+def test_one_mapping_row_per_task(store, plan_id):
+    items = [ExternalItem(key=k, kind=ItemKind.task, external_id=f"row-{k}") for k in ("A", "B")]
+    with store.transaction() as repo:
+        assert repo.record_items(plan_id, items) == 2
+    with store.transaction() as repo:
+        assert repo.record_items(plan_id, [*items, ExternalItem(key="C", kind="task", external_id="x")]) == 1
+        assert sorted(repo.items(plan_id)) == ["A", "B", "C"]
+    with pytest.raises(IntegrityError), store.transaction() as repo:
+        repo.session.add(
+            TrackerItemRow(
+                plan_id=plan_id, key="A", kind="task", external_id="dup", created_at=datetime.now(UTC)
+            )
+        )
+        repo.session.flush()
+
+
+def test_snapshots_are_appended_and_the_newest_wins(store, plan_id):
+    with store.transaction() as repo:
+        first = repo.start_run(plan_id, "sync")
+        repo.append_snapshots(
+            first,
+            plan_id,
+            [ProgressRecord(key="A", progress=TaskProgress(task_id="A", percent_complete=D(20)))],
+        )
+    with store.transaction() as repo:
+        second = repo.start_run(plan_id, "sync")
+        repo.append_snapshots(
+            second,
+            plan_id,
+            [ProgressRecord(key="A", progress=TaskProgress(task_id="A", percent_complete=D(60)))],
+        )
+        repo.append_snapshots(
+            second,
+            plan_id,
+            [ProgressRecord(key="B", progress=TaskProgress(task_id="B", percent_complete=D(100)))],
+        )
+    with store.transaction() as repo:
+        latest = repo.latest_progress(plan_id)
+        assert latest["A"].percent_complete == D(60)
+        assert latest["B"].effective_state.value == "done"
+        assert repo.snapshot_count(plan_id) == 3  # history kept
+        before = repo.latest_progress(plan_id, as_of=datetime.now(UTC) - timedelta(days=1))
+        assert before == {}
+
+
+def test_a_failed_transaction_leaves_nothing(store, plan_id):
+    with pytest.raises(RuntimeError), store.transaction() as repo:
+        run = repo.start_run(plan_id, "sync")
+        repo.append_snapshots(run, plan_id, [ProgressRecord(key="A", progress=TaskProgress(task_id="A"))])
+        raise RuntimeError("pull failed half way")
+    with store.transaction() as repo:
+        assert repo.snapshot_count(plan_id) == 0
+        assert repo.runs(plan_id) == []
+
+
+def test_money_is_exact(store, plan_id):
+    with store.transaction() as repo:
+        for amount in ("0.10", "0.20", "12250.01"):
+            repo.add_expense(
+                plan_id,
+                Expense(
+                    category="certification",
+                    amount=D(amount),
+                    currency="EUR",
+                    date=date(2027, 3, 1),
+                    reference=f"inv {amount}",
+                ),
+            )
+    with store.transaction() as repo:
+        amounts = [e.amount for _, e in repo.expenses(plan_id)]
+    assert amounts == [D("0.10"), D("0.20"), D("12250.01")]
+    assert sum(amounts) == D("12250.31")
+
+
+def test_statuses_keep_their_history(store, plan, plan_id):
+    with store.transaction() as repo:
+        first = plan_status(plan, [], [], date(2027, 1, 6))
+        repo.save_status(plan_id, None, first)
+        second = plan_status(
+            plan,
+            [TaskProgress(task_id="A", percent_complete=D(100))],
+            [],
+            date(2027, 1, 8),
+            history=repo.status_history(plan_id),
+        )
+        repo.save_status(plan_id, None, second)
+    with store.transaction() as repo:
+        assert repo.latest_status(plan_id) == second
+        assert [p.status_date for p in repo.status_history(plan_id)] == [date(2027, 1, 6), date(2027, 1, 8)]
+
+
+def test_only_one_claim_of_a_weekly_digest_wins(store, plan_id):
+    other = Store(store.url)
+    try:
+        with store.transaction() as mine, other.transaction() as theirs:
+            assert mine.claim_digest(plan_id, "2027-W02") is True
+        with other.transaction() as theirs:
+            assert theirs.claim_digest(plan_id, "2027-W02") is False
+            assert theirs.claim_digest(plan_id, "2027-W03") is True
+    finally:
+        other.dispose()
+
+
+def test_a_password_never_shows_in_the_description():
+    assert (
+        Store.describe("postgresql+psycopg://iso:s3cret@db:5432/iso")
+        == "postgresql+psycopg://iso:***@db:5432/iso"
+    )
+
+
+def test_an_unreachable_store_is_a_clear_error(tmp_path):
+    from iso20k_sync.store import StoreError
+
+    store = Store("postgresql+psycopg://nobody:hunter2@127.0.0.1:1/none")
+    with pytest.raises(StoreError) as caught:
+        store.upgrade()
+    assert "127.0.0.1:1" in str(caught.value)
+    assert "hunter2" not in str(caught.value)
