@@ -55,6 +55,7 @@ class WorkbookTracker(_Section):
 
     kind: Literal["workbook"]
     path: Path = Field(description="The .xlsx file; relative paths are inside data_dir")
+    batch_size: int = Field(default=100, ge=1, le=10_000, description="Rows written per save while seeding")
 
 
 Tracker = Annotated[WorkbookTracker, Field(discriminator="kind")]

@@ -10,11 +10,7 @@ from iso20k_sync.plan import Plan
 def connector_for(config: ServiceConfig, plan: PlanConfig) -> Connector:
     from connectors.workbook import WorkbookConnector
 
-    return WorkbookConnector(config.tracker_path(plan), plan.plan_key)
-
-
-def tracker_location(config: ServiceConfig, plan: PlanConfig) -> str:
-    return str(config.tracker_path(plan))
+    return WorkbookConnector(config.tracker_path(plan), plan.plan_key, plan.tracker.batch_size)
 
 
 def container_spec(config: PlanConfig, plan: Plan) -> ContainerSpec:

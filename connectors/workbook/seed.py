@@ -1,0 +1,173 @@
+"""Building a new tracker workbook and appending seeded items to it (Tasks and Milestones rows)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from connectors.base import ContainerSpec, ItemKind, ItemSpec
+from iso20k_sync import __version__
+
+from . import layout as L
+
+LAST_ROW = 1048576  # validations cover whole columns, so rows added later are checked too
+
+
+def new_workbook(spec: ContainerSpec) -> Workbook:
+    """An empty tracker for ``spec``: the four sheets with their headers, formats and validations."""
+    book = Workbook()
+    tasks = book.active
+    tasks.title = L.TASKS
+    _tasks_sheet(tasks)
+    milestones_sheet(book.create_sheet(L.MILESTONES))
+    book.create_sheet(L.STATUS)["A1"] = "No status yet: it appears here after the first status run."
+    _about_sheet(book.create_sheet(L.ABOUT), spec)
+    book.properties.title = f"{spec.plan_name} - tracker"
+    book.properties.creator = f"iso20k-sync {__version__}"
+    return book
+
+
+def _tasks_sheet(ws: Worksheet) -> None:
+    for column, header in enumerate(L.TASK_HEADERS, start=1):
+        cell = L.put(ws, 1, column, header)
+        cell.font = L.HEADER_FONT
+        cell.fill = L.EDIT_FILL if header in L.USER_HEADERS else L.SYNC_FILL
+        cell.alignment = L.WRAP
+        letter = get_column_letter(column)
+        ws.column_dimensions[letter].width = L.TASK_WIDTHS[header]
+    ws.column_dimensions[get_column_letter(len(L.TASK_HEADERS))].hidden = True
+    ws.freeze_panes = L.TASKS_FROZEN
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(L.TASK_HEADERS))}1"
+    ws.print_title_rows = "1:1"
+    ws.page_setup.orientation = "landscape"
+    position = {header: get_column_letter(i) for i, header in enumerate(L.TASK_HEADERS, start=1)}
+    for header, rule in _validations().items():
+        rule.add(f"{position[header]}2:{position[header]}{LAST_ROW}")
+        ws.add_data_validation(rule)
+
+
+def _validations() -> dict[str, DataValidation]:
+    """Excel and LibreOffice refuse a bad entry in a project manager's column with these messages."""
+    states = ",".join(L.STATE_LABELS.values())
+    date = {"type": "date", "operator": "greaterThan", "formula1": "1"}  # any date after 1900-01-01
+    rules = {
+        L.STATE: ({"type": "list", "formula1": f'"{states}"'}, f"Choose {states.replace(',', ', ')}."),
+        L.PERCENT: (
+            {"type": "decimal", "operator": "between", "formula1": "0", "formula2": "100"},
+            "Enter a number from 0 to 100.",
+        ),
+        L.ACTUAL_START: (date, "Enter a date (yyyy-mm-dd)."),
+        L.ACTUAL_FINISH: (date, "Enter a date (yyyy-mm-dd), not before the actual start."),
+        L.ACTUAL_COST: (
+            {"type": "decimal", "operator": "greaterThanOrEqual", "formula1": "0"},
+            "Enter an amount of 0 or more.",
+        ),
+    }
+    return {
+        header: DataValidation(
+            **options,
+            allow_blank=True,
+            showErrorMessage=True,
+            errorStyle="stop",
+            errorTitle=f"{header}: invalid value",
+            error=message,
+            showInputMessage=True,
+            promptTitle=header,
+            prompt=message,
+        )
+        for header, (options, message) in rules.items()
+    }
+
+
+def milestones_sheet(ws: Worksheet) -> None:
+    for column, header in enumerate(L.MILESTONE_HEADERS, start=1):
+        cell = L.put(ws, 1, column, header)
+        cell.font = L.HEADER_FONT
+        cell.fill = L.SYNC_FILL
+        cell.alignment = L.WRAP
+        ws.column_dimensions[get_column_letter(column)].width = L.MILESTONE_WIDTHS[header]
+    ws.freeze_panes = "C2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(L.MILESTONE_HEADERS))}1"
+
+
+def _about_sheet(ws: Worksheet, spec: ContainerSpec) -> None:
+    L.put(ws, 1, 1, "About this tracker").font = L.TITLE_FONT
+    rows: list[tuple[str, L.Value, str | None]] = [
+        (L.PLAN_KEY_LABEL, spec.plan_key, None),
+        ("Plan name", spec.plan_name, None),
+        ("Template", spec.template, None),
+        ("Currency", spec.currency, None),
+        ("Start", spec.start, L.DATE_FORMAT),
+        ("Finish", spec.finish, L.DATE_FORMAT),
+    ]
+    for row, (label, value, number_format) in enumerate(rows, start=2):
+        L.put(ws, row, 1, label).font = L.HEADER_FONT
+        L.put(ws, row, 2, value, number_format).alignment = L.WRAP
+    note = (
+        f"On the {L.TASKS} sheet the columns {L.USER_HEADERS[0]} to {L.USER_HEADERS[-1]} "
+        f"(yellow) are yours to edit: {', '.join(L.USER_HEADERS)}. Everything else in this workbook "
+        f"is rewritten by iso20k-sync: the other {L.TASKS} columns, the {L.MILESTONES} and "
+        f"{L.STATUS} sheets and this one. Rows are found by their {L.KEY}: sort, filter, move columns "
+        "or add rows of your own freely, but do not change a Key or rename a column header."
+    )
+    note_row = len(rows) + 3
+    L.put(ws, note_row, 1, "Note").font = L.HEADER_FONT
+    L.put(ws, note_row, 2, note).alignment = L.WRAP
+    ws.row_dimensions[note_row].height = 75
+    L.put(ws, note_row + 2, 1, f"Created by iso20k-sync {__version__}")
+    ws.column_dimensions["A"].width = 16
+    ws.column_dimensions["B"].width = 90
+
+
+def append_task(ws: Worksheet, row: int, spec: ItemSpec, cols: Mapping[str, int], currency: str) -> None:
+    """Write ``spec`` as a Tasks row, each value in the column its header is in now."""
+    milestone = spec.kind is ItemKind.milestone
+    money = L.money_format(currency)
+    values: dict[str, tuple[L.Value, str | None]] = {
+        L.KEY: (spec.key, None),
+        L.PHASE: (spec.phase_name or spec.phase_key, None),
+        L.TASK: (spec.title, None),
+        L.CLAUSES: (", ".join(spec.clauses) or None, None),
+        L.OWNER_ROLE: (spec.owner_role, None),
+        L.PLANNED_START: (spec.due if milestone else spec.start, L.DATE_FORMAT),
+        L.PLANNED_FINISH: (spec.due, L.DATE_FORMAT),
+        L.BASELINE_COST: (float(spec.baseline_cost), money),
+        L.STATE: (None, None),
+        L.PERCENT: (None, L.PERCENT_FORMAT),
+        L.ACTUAL_START: (None, L.DATE_FORMAT),
+        L.ACTUAL_FINISH: (None, L.DATE_FORMAT),
+        L.ACTUAL_COST: (None, money),
+        L.NOTES: (None, None),
+        L.KIND: (spec.kind.value, None),
+    }
+    for header, (value, number_format) in values.items():
+        if header not in cols:
+            continue
+        cell = L.put(ws, row, cols[header], value, number_format)
+        if header in L.USER_HEADERS:
+            cell.fill = L.EDIT_FILL
+        if milestone:
+            cell.font = L.MILESTONE_FONT
+
+
+def append_milestone(ws: Worksheet, row: int, spec: ItemSpec, cols: Mapping[str, int]) -> None:
+    values: dict[str, tuple[L.Value, str | None]] = {
+        L.KEY: (spec.key, None),
+        L.MILESTONE: (spec.title, None),
+        L.PHASE: (spec.phase_name or spec.phase_key, None),
+        L.BASELINE_DATE: (spec.due, L.DATE_FORMAT),
+        L.FORECAST: (None, L.DATE_FORMAT),
+        L.VARIANCE: (None, "0"),
+    }
+    for header, (value, number_format) in values.items():
+        if header in cols:
+            L.put(ws, row, cols[header], value, number_format)
+
+
+def extend_filter(ws: Worksheet, last_row: int) -> None:
+    """Let the autofilter cover every column and row, so a sort moves whole rows (hidden Kind too)."""
+    ws.auto_filter.ref = f"A1:{get_column_letter(ws.max_column)}{max(last_row, 1)}"
