@@ -83,6 +83,7 @@ class WorkbookConnector:
             book = storage.load(self.path, self.plan_key)
             self._tasks(book, L.TASK_HEADERS, L.SYNC_HEADERS + L.USER_HEADERS)
         else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             storage.save(new_workbook(spec), self.path)
         return str(self.path)
 

@@ -21,10 +21,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-out = Console()
+# Messages are not wrapped (soft_wrap), so scripts and tests see whole lines; tables fit the width.
+out = Console(soft_wrap=True)
 if not out.is_terminal:  # piped or redirected: wide enough that tables are not squeezed into 80 columns
-    out = Console(width=160)
-err = Console(stderr=True)
+    out = Console(width=160, soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 EXIT_FAILED = 1
 """The work could not be done (a tracker or the store refused); it was recorded where it could be."""
