@@ -1,0 +1,222 @@
+"""HTTP behaviour every connector shares, written once: timeouts, a User-Agent, pacing, retries that honour
+Retry-After exactly, exponential backoff with jitter, and error messages with the server's own words and
+no secrets.
+
+What is retried, and why:
+- 429 and 503: the server did not do the work and says when to come back. Retry-After is honoured exactly,
+  never earlier, also by every other thread using the same client. Any method is retried.
+- 500, 502, 504, timeouts and dropped connections: retried with backoff for idempotent methods only. A POST
+  that may have reached the server is not repeated blindly (it could create an item twice); the caller's
+  own idempotency (keys carried in the tracker) recovers instead. A POST whose connection was never made
+  is retried.
+- 400, 401, 403, 404 and other client errors: never retried; reported with the server's message.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from urllib3.exceptions import NewConnectionError
+
+from iso20k_sync import __version__
+
+from .base import TrackerError
+
+USER_AGENT = f"iso20k-sync/{__version__} (+https://github.com/iso20k-sync)"
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+RETRY_AFTER_STATUSES = frozenset({429, 503})
+TRANSIENT_STATUSES = frozenset({500, 502, 504})
+
+Send = Callable[..., requests.Response]
+"""``send(method, url, **kwargs) -> Response``: a requests-style call (a Session's ``request``)."""
+
+
+def _never_sent(exc: requests.RequestException) -> bool:
+    """True when the request cannot have reached the server (so even a POST may be sent again)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(exc, requests.ConnectionError) and isinstance(reason, NewConnectionError)
+
+
+class HttpError(TrackerError):
+    """The tracker answered with an error; ``message`` is its own explanation, secrets removed."""
+
+    def __init__(self, status: int, method: str, url: str, message: str) -> None:
+        self.status = status
+        self.method = method
+        self.url = url
+        self.message = message
+        super().__init__(f"{method} {url} answered {status}: {message}")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 6
+    backoff_base: float = 0.5
+    backoff_max: float = 30.0
+    max_retry_after: float = 600.0
+    """A server asking to wait longer than this is reported instead of waited for."""
+
+
+class HttpClient:
+    """Requests to one tracker, paced and retried the same way for every connector."""
+
+    def __init__(
+        self,
+        base_url: str,
+        send: Send,
+        *,
+        secrets: Iterable[str] = (),
+        timeout: tuple[float, float] = (10.0, 60.0),
+        min_interval: float = 0.0,
+        retry: RetryPolicy = RetryPolicy(),
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._send = send
+        self._secrets = [s for s in secrets if s]
+        self.timeout = timeout
+        self.min_interval = min_interval
+        self.retry = retry
+        self._sleep = sleep
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._lock = threading.Lock()
+        self._not_before = 0.0
+        self.requests_sent = 0
+
+    # --- public -------------------------------------------------------------------------------------
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        return self.json("GET", path, params=params)
+
+    def post(self, path: str, body: Any = None, params: Mapping[str, Any] | None = None) -> Any:
+        return self.json("POST", path, params=params, body=body)
+
+    def put(self, path: str, body: Any = None) -> Any:
+        return self.json("PUT", path, body=body)
+
+    def json(self, method: str, path: str, params: Mapping[str, Any] | None = None, body: Any = None) -> Any:
+        """Send a request and decode the JSON answer (``None`` for an empty one)."""
+        response = self.request(method, path, params=params, body=body)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise HttpError(
+                response.status_code, method, self._redact(path), "the answer is not JSON"
+            ) from None
+
+    def request(
+        self, method: str, path: str, params: Mapping[str, Any] | None = None, body: Any = None
+    ) -> requests.Response:
+        method = method.upper()
+        url = path if path.startswith("http") else f"{self.base_url}{path}"
+        shown = self._redact(path)
+        for attempt in range(1, self.retry.max_attempts + 1):
+            self._wait_turn()
+            try:
+                response = self._send(
+                    method,
+                    url,
+                    params=params,
+                    json=body,
+                    timeout=self.timeout,
+                    headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+                )
+            except requests.RequestException as exc:
+                if attempt == self.retry.max_attempts or not (method in IDEMPOTENT or _never_sent(exc)):
+                    raise TrackerError(
+                        f"{method} {shown} failed: {self._redact(type(exc).__name__)}: "
+                        f"{self._redact(str(exc))}"
+                    ) from None
+                self._hold_all(self._backoff(attempt))
+                continue
+            status = response.status_code
+            if status < 400:
+                return response
+            if status in RETRY_AFTER_STATUSES and attempt < self.retry.max_attempts:
+                wait = self._retry_after(response)
+                if wait is None:
+                    wait = self._backoff(attempt)
+                if wait > self.retry.max_retry_after:
+                    raise HttpError(status, method, shown, f"asked to wait {wait:.0f} s, more than allowed")
+                self._hold_all(wait)
+                continue
+            if status in TRANSIENT_STATUSES and method in IDEMPOTENT and attempt < self.retry.max_attempts:
+                self._hold_all(self._backoff(attempt))
+                continue
+            raise HttpError(status, method, shown, self._message(response))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # --- waiting ------------------------------------------------------------------------------------
+
+    def _wait_turn(self) -> None:
+        """Block until this client may send: after any Retry-After and the pacing interval."""
+        while True:
+            with self._lock:
+                now = self._clock()
+                if now >= self._not_before:
+                    self._not_before = now + self.min_interval
+                    self.requests_sent += 1
+                    return
+                wait = self._not_before - now
+            self._sleep(wait)
+
+    def _hold_all(self, seconds: float) -> None:
+        """No request from any thread before ``seconds`` from now (a Retry-After)."""
+        with self._lock:
+            self._not_before = max(self._not_before, self._clock() + seconds)
+
+    def _backoff(self, attempt: int) -> float:
+        ceiling = min(self.retry.backoff_max, self.retry.backoff_base * 2 ** (attempt - 1))
+        return self._rng.uniform(ceiling / 2, ceiling)  # "equal jitter": never zero, never more than the cap
+
+    @staticmethod
+    def _retry_after(response: requests.Response) -> float | None:
+        value = response.headers.get("Retry-After")
+        if not value:
+            return None
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            moment = email.utils.parsedate_to_datetime(value)
+            if moment is None:
+                return None
+            return max(0.0, moment.timestamp() - time.time())
+
+    # --- messages -----------------------------------------------------------------------------------
+
+    def _message(self, response: requests.Response) -> str:
+        """The server's own explanation: Jira's errorMessages/errors, GitLab's message/error, or text."""
+        try:
+            data = response.json()
+        except ValueError:
+            text = response.text.strip() or response.reason or "no explanation"
+            return self._redact(text[:500])
+        parts: list[str] = []
+        if isinstance(data, dict):
+            parts += [str(m) for m in data.get("errorMessages") or []]
+            errors = data.get("errors")
+            if isinstance(errors, dict):
+                parts += [f"{field}: {text}" for field, text in errors.items()]
+            for key in ("message", "error", "error_description"):
+                if isinstance(data.get(key), str | dict | list):
+                    parts.append(str(data[key]))
+        return self._redact("; ".join(parts)[:1000] or str(data)[:500])
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text

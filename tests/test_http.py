@@ -1,0 +1,142 @@
+"""The shared HTTP behaviour, one call at a time (``responses``), with a fake clock."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+import responses
+
+from connectors.base import TrackerError
+from connectors.http import HttpClient, HttpError, RetryPolicy
+
+BASE = "https://tracker.example"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+def client(clock: Clock, **kwargs) -> HttpClient:
+    return HttpClient(
+        BASE, requests.Session().request, sleep=clock.sleep, clock=clock, secrets=["t0ken"], **kwargs
+    )
+
+
+@responses.activate
+def test_retry_after_is_waited_in_full_before_the_next_request(clock):
+    seen: list[float] = []
+
+    def answer(request):
+        seen.append(clock.now)
+        if len(seen) == 1:
+            return 429, {"Retry-After": "7"}, '{"errorMessages": ["Rate limit exceeded"]}'
+        return 200, {}, '{"ok": true}'
+
+    responses.add_callback(responses.GET, f"{BASE}/rest/api/2/field", callback=answer)
+    assert client(clock).get("/rest/api/2/field") == {"ok": True}
+    assert seen[1] - seen[0] >= 7
+
+
+@responses.activate
+def test_a_post_is_retried_after_429_and_503_but_not_after_500(clock):
+    responses.add(responses.POST, f"{BASE}/bulk", status=503, headers={"Retry-After": "1"})
+    responses.add(responses.POST, f"{BASE}/bulk", json={"issues": []}, status=201)
+    assert client(clock).post("/bulk", {"x": 1}) == {"issues": []}
+    responses.add(responses.POST, f"{BASE}/again", status=500, json={"errorMessages": ["boom"]})
+    with pytest.raises(HttpError) as caught:
+        client(clock).post("/again", {})
+    assert caught.value.status == 500
+    assert len([c for c in responses.calls if c.request.url.endswith("/again")]) == 1
+
+
+@responses.activate
+def test_idempotent_requests_are_retried_on_5xx_with_growing_jittered_backoff(clock):
+    for _ in range(3):
+        responses.add(responses.GET, f"{BASE}/x", status=502)
+    responses.add(responses.GET, f"{BASE}/x", json=[1])
+    assert client(clock).get("/x") == [1]
+    waits = clock.sleeps
+    assert len(waits) == 3
+    assert 0.25 <= waits[0] <= 0.5 and 0.5 <= waits[1] <= 1 and 1 <= waits[2] <= 2
+
+
+@responses.activate
+@pytest.mark.parametrize("status", [400, 401, 403, 404])
+def test_client_errors_are_reported_with_the_servers_words_and_not_retried(clock, status):
+    responses.add(
+        responses.GET,
+        f"{BASE}/rest/api/2/project/NOPE",
+        status=status,
+        json={"errorMessages": ["No project could be found with key 'NOPE'."], "errors": {"project": "bad"}},
+    )
+    with pytest.raises(HttpError) as caught:
+        client(clock).get("/rest/api/2/project/NOPE")
+    assert str(caught.value) == (
+        f"GET /rest/api/2/project/NOPE answered {status}: "
+        "No project could be found with key 'NOPE'.; project: bad"
+    )
+    assert len(responses.calls) == 1 and clock.sleeps == []
+
+
+@responses.activate
+def test_retries_are_bounded(clock):
+    for _ in range(10):
+        responses.add(responses.GET, f"{BASE}/busy", status=429, headers={"Retry-After": "1"})
+    with pytest.raises(HttpError) as caught:
+        client(clock, retry=RetryPolicy(max_attempts=3)).get("/busy")
+    assert caught.value.status == 429 and len(responses.calls) == 3
+
+
+@responses.activate
+def test_an_unreasonable_retry_after_is_reported_not_waited(clock):
+    responses.add(responses.GET, f"{BASE}/slow", status=429, headers={"Retry-After": "86400"})
+    with pytest.raises(HttpError, match="asked to wait 86400 s"):
+        client(clock).get("/slow")
+    assert clock.sleeps == []
+
+
+@responses.activate
+def test_pacing_spaces_requests(clock):
+    responses.add(responses.GET, f"{BASE}/p", json={})
+    paced = client(clock, min_interval=0.2)
+    stamps = []
+    for _ in range(3):
+        paced.get("/p")
+        stamps.append(clock.now)
+    assert stamps[1] - stamps[0] >= 0.2 and stamps[2] - stamps[1] >= 0.2
+    assert paced.requests_sent == 3
+
+
+@responses.activate
+def test_secrets_never_appear_in_errors(clock):
+    responses.add(responses.GET, f"{BASE}/leak", status=401, json={"message": "bad token t0ken"})
+    with pytest.raises(HttpError) as caught:
+        client(clock).get("/leak")
+    assert "t0ken" not in str(caught.value) and "***" in str(caught.value)
+
+
+def test_a_refused_connection_is_a_clear_tracker_error(clock):
+    unreachable = HttpClient(
+        "http://127.0.0.1:1",
+        requests.Session().request,
+        sleep=clock.sleep,
+        clock=clock,
+        retry=RetryPolicy(max_attempts=2),
+    )
+    with pytest.raises(TrackerError, match="GET /x failed: ConnectionError"):
+        unreachable.get("/x")
+    assert len(clock.sleeps) == 1  # retried once, then reported
