@@ -41,6 +41,19 @@ class Capabilities(_Value):
     bulk_size: int = Field(ge=1, description="Items per create call")
     incremental_pull: bool = Field(description="Pull only what changed since a time")
     write_back: bool = Field(description="Status can be written onto the tracker")
+    search_lag: float = Field(
+        default=0.0,
+        ge=0,
+        description="Seconds a new item may stay invisible to a search (eventual consistency)",
+    )
+
+
+class GateSpec(_Value):
+    """A milestone that closes a phase: a Jira version, a GitLab milestone."""
+
+    key: str
+    title: str
+    due: date
 
 
 class ContainerSpec(_Value):
@@ -52,6 +65,7 @@ class ContainerSpec(_Value):
     currency: str
     start: date
     finish: date
+    gates: list[GateSpec] = []
 
 
 class ItemSpec(_Value):
@@ -72,6 +86,7 @@ class ItemSpec(_Value):
     clauses: list[str] = []
     labels: list[str] = []
     owner_role: str | None = None
+    gate: str | None = Field(default=None, description="Key of the gate milestone closing this item's phase")
 
 
 class LinkSpec(_Value):
@@ -128,8 +143,9 @@ class Connector(Protocol):
         """Create the project/workbook if it does not exist; return its id or location."""
         ...
 
-    def find_items(self) -> dict[str, ExternalItem]:
-        """Every item of this plan the tracker holds, by key, found by the key it carries."""
+    def find_items(self, known: Mapping[str, ExternalItem] | None = None) -> dict[str, ExternalItem]:
+        """Every item of this plan the tracker holds, by key, found by the key it carries. ``known`` are
+        the items the store remembers, for trackers that can make a search consistent for them."""
         ...
 
     def create_items(self, specs: Sequence[ItemSpec]) -> BulkResult:

@@ -87,7 +87,7 @@ class WorkbookConnector:
             storage.save(new_workbook(spec), self.path)
         return str(self.path)
 
-    def find_items(self) -> dict[str, ExternalItem]:
+    def find_items(self, known: Mapping[str, ExternalItem] | None = None) -> dict[str, ExternalItem]:
         if not self.path.exists():
             return {}
         book = storage.load(self.path, self.plan_key)

@@ -14,12 +14,15 @@ from iso20k_sync.analytics import PlanStatus, plan_status
 from iso20k_sync.config import PlanConfig, ServiceConfig
 from iso20k_sync.errors import Iso20kError
 from iso20k_sync.store import Store
+from iso20k_sync.store.repository import now
 
 from .plans import seeded_plan
 from .trackers import connector_for
 
 OVERLAP = timedelta(minutes=10)
 """Incremental pulls reach back this far before the last successful sync, for clock skew and lag."""
+FULL_PULL_EVERY = timedelta(days=7)
+"""A full pull (every item, so deleted ones are noticed) at least this often; incremental in between."""
 
 
 class SyncFailed(Iso20kError):
@@ -42,8 +45,14 @@ def sync(config: ServiceConfig, plan_config: PlanConfig, store: Store, status_da
         run_id = repo.start_run(row.id, "sync")
         items = repo.items(row.id)
         last = repo.last_successful_sync(row.id)
+        last_full = repo.last_successful_sync(row.id, full=True)
     connector = connector_for(config, plan_config)
-    since = last.started_at - OVERLAP if last and connector.capabilities.incremental_pull else None
+    recent_full = last_full is not None and now() - last_full.started_at < FULL_PULL_EVERY
+    since = (
+        last.started_at - OVERLAP
+        if connector.capabilities.incremental_pull and last and recent_full
+        else None
+    )
     try:
         pulled = connector.pull_progress(items, since)
         with store.transaction() as repo:
@@ -60,7 +69,8 @@ def sync(config: ServiceConfig, plan_config: PlanConfig, store: Store, status_da
                 *(f"{key}: seeded item no longer in the tracker" for key in pulled.missing),
                 *status.problems,
             ]
-            repo.finish_run(run_id, "succeeded", {"records": len(pulled.records)}, problems)
+            counts = {"records": len(pulled.records), "full": since is None}
+            repo.finish_run(run_id, "succeeded", counts, problems)
     except (TrackerError, Iso20kError, OSError) as exc:
         _record_failure(store, run_id, str(exc))
         raise SyncFailed(f"sync of plan {plan_config.name!r} failed: {exc}") from None

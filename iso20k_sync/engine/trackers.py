@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connectors.base import Connector, ContainerSpec, ItemKind, ItemSpec
+from connectors.base import Connector, ContainerSpec, GateSpec, ItemKind, ItemSpec, LinkSpec
 from iso20k_sync.config import PlanConfig, ServiceConfig
 from iso20k_sync.plan import Plan
 
@@ -13,7 +13,18 @@ def connector_for(config: ServiceConfig, plan: PlanConfig) -> Connector:
     return WorkbookConnector(config.tracker_path(plan), plan.plan_key, plan.tracker.batch_size)
 
 
+def gates(plan: Plan) -> dict[str, str]:
+    """Each phase's gate: its last milestone (by date, then order). Phases without one have none."""
+    gate_of: dict[str, str] = {}
+    for phase in plan.phases:
+        milestones = [t for t in plan.tasks if t.phase == phase.id and t.milestone]
+        if milestones:
+            gate_of[phase.id] = max(milestones, key=lambda t: (t.finish, plan.tasks.index(t))).id
+    return gate_of
+
+
 def container_spec(config: PlanConfig, plan: Plan) -> ContainerSpec:
+    tasks = {t.id: t for t in plan.tasks}
     return ContainerSpec(
         plan_key=config.plan_key,
         plan_name=config.name,
@@ -21,13 +32,23 @@ def container_spec(config: PlanConfig, plan: Plan) -> ContainerSpec:
         currency=plan.currency,
         start=plan.start,
         finish=plan.finish,
+        gates=[GateSpec(key=k, title=tasks[k].name, due=tasks[k].finish) for k in gates(plan).values()],
     )
+
+
+def link_specs(plan: Plan) -> list[LinkSpec]:
+    return [
+        LinkSpec(predecessor=d.task, successor=t.id, type=d.type, lag=d.lag)
+        for t in plan.tasks
+        for d in t.depends_on
+    ]
 
 
 def item_specs(plan: Plan, with_phases: bool) -> list[ItemSpec]:
     """What the tracker should hold for this plan, phases first when the tracker has them."""
     roles = {r.id: r.name for r in plan.roles}
     phases = {p.id: p for p in plan.phases}
+    gate_of = gates(plan)
     specs = []
     if with_phases:
         specs += [
@@ -40,6 +61,7 @@ def item_specs(plan: Plan, with_phases: bool) -> list[ItemSpec]:
                 due=phase.finish,
                 duration_days=phase.duration,
                 baseline_cost=phase.cost,
+                gate=gate_of.get(phase.id),
             )
             for phase in plan.phases
         ]
@@ -64,6 +86,7 @@ def item_specs(plan: Plan, with_phases: bool) -> list[ItemSpec]:
                 clauses=task.clauses,
                 labels=task.labels,
                 owner_role=roles.get(task.owner or ""),
+                gate=gate_of.get(task.phase),
             )
         )
     return specs

@@ -179,6 +179,24 @@ class Repository:
         row.problems = problems or []
         row.error = error
 
+    def note_run(self, run_id: int, counts: dict[str, Any]) -> None:
+        """Record progress notes of a running run (committed with the caller's transaction)."""
+        row = self.session.get_one(SyncRunRow, run_id)
+        row.counts = {**row.counts, **counts}
+
+    def interrupted_seed(self, plan_id: int) -> datetime | None:
+        """When the last seed that never finished started creating items (it was killed), if it was."""
+        query = (
+            select(SyncRunRow)
+            .where(SyncRunRow.plan_id == plan_id, SyncRunRow.kind == "seed")
+            .order_by(SyncRunRow.id.desc())
+            .limit(1)
+        )
+        row = self.session.scalar(query)
+        if row is None or row.outcome != "running" or "creating_since" not in row.counts:
+            return None
+        return datetime.fromisoformat(row.counts["creating_since"])
+
     def add_run_problem(self, run_id: int, problem: str) -> None:
         row = self.session.get_one(SyncRunRow, run_id)
         row.problems = [*row.problems, problem]
@@ -192,16 +210,19 @@ class Repository:
         )
         return list(self.session.scalars(query))
 
-    def last_successful_sync(self, plan_id: int) -> SyncRunRow | None:
+    def last_successful_sync(self, plan_id: int, full: bool = False) -> SyncRunRow | None:
+        """The newest successful sync (``full``: the newest that pulled every item)."""
         query = (
             select(SyncRunRow)
             .where(
                 SyncRunRow.plan_id == plan_id, SyncRunRow.kind == "sync", SyncRunRow.outcome == "succeeded"
             )
             .order_by(SyncRunRow.id.desc())
-            .limit(1)
         )
-        return self.session.scalar(query)
+        for row in self.session.scalars(query):
+            if not full or row.counts.get("full"):
+                return row
+        return None
 
     # --- progress ---------------------------------------------------------------------------------
 
