@@ -46,14 +46,23 @@ def _never_sent(exc: requests.RequestException) -> bool:
     return isinstance(exc, requests.ConnectionError) and isinstance(reason, NewConnectionError)
 
 
+def _json_or_none(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
 class HttpError(TrackerError):
     """The tracker answered with an error; ``message`` is its own explanation, secrets removed."""
 
-    def __init__(self, status: int, method: str, url: str, message: str) -> None:
+    def __init__(self, status: int, method: str, url: str, message: str, details: Any = None) -> None:
         self.status = status
         self.method = method
         self.url = url
         self.message = message
+        self.details = details
+        """The decoded JSON answer, for callers that read structured errors (never shown as is)."""
         super().__init__(f"{method} {url} answered {status}: {message}")
 
 
@@ -157,7 +166,7 @@ class HttpClient:
             if status in TRANSIENT_STATUSES and method in IDEMPOTENT and attempt < self.retry.max_attempts:
                 self._hold_all(self._backoff(attempt))
                 continue
-            raise HttpError(status, method, shown, self._message(response))
+            raise HttpError(status, method, shown, self._message(response), _json_or_none(response))
         raise AssertionError("unreachable")  # pragma: no cover
 
     # --- waiting ------------------------------------------------------------------------------------

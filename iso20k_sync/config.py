@@ -58,7 +58,71 @@ class WorkbookTracker(_Section):
     batch_size: int = Field(default=100, ge=1, le=10_000, description="Rows written per save while seeding")
 
 
-Tracker = Annotated[WorkbookTracker, Field(discriminator="kind")]
+class JiraIssueTypes(_Section):
+    phase: str = Field(default="Epic", description="Issue type of a phase")
+    task: str = Field(default="Task", description="Issue type of a task (Task or Story)")
+    milestone: str = Field(
+        default="Milestone", description="Issue type of a milestone; if the project lacks it, a labelled task"
+    )
+
+
+class JiraFields(_Section):
+    """Jira fields by the name users see; their ids are looked up and checked before anything is created."""
+
+    actual_cost: str | None = Field(default="Actual cost", description="Number field with the money spent")
+    start_date: str | None = Field(default="Start date", description="Date field for the planned start")
+    epic_link: str = Field(
+        default="Epic Link", description="Data Center: the field joining an issue to its epic"
+    )
+    epic_name: str = Field(default="Epic Name", description="Data Center: the name an epic requires")
+
+
+class JiraTracker(_Section):
+    """A Jira Cloud site or Jira Data Center server, and an existing project in it."""
+
+    kind: Literal["jira"]
+    url: str = Field(
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$", description="Site, e.g. https://acme.atlassian.net"
+    )
+    deployment: Literal["auto", "cloud", "datacenter"] = Field(
+        default="auto", description="auto: read from the server's serverInfo"
+    )
+    project: str = Field(
+        pattern=r"^[A-Z][A-Z0-9_]{1,9}$", description="Key of the existing project, e.g. ISO"
+    )
+    email: str | None = Field(default=None, description="Cloud: the account's email, used with its API token")
+    token_env: str = Field(
+        default="ISO20K_JIRA_TOKEN",
+        pattern=r"^[A-Z_][A-Z0-9_]*$",
+        description="Environment variable (or secret file in ISO20K_SECRETS_DIR) holding the API token "
+        "(Cloud) or personal access token (Data Center)",
+    )
+    issue_types: JiraIssueTypes = JiraIssueTypes()
+    fields: JiraFields = JiraFields()
+    status_map: dict[str, Literal["not_started", "in_progress", "done"]] = Field(
+        default={}, description="Status name to state, where the status category is not what you mean"
+    )
+    hours_per_day: float = Field(default=8, gt=0, le=24, description="Jira's time tracking hours per day")
+    page_size: int = Field(default=100, ge=1, le=100)
+    requests_per_second: float = Field(default=10, gt=0, description="Pacing, under Jira's burst limits")
+    write_back_field: str | None = Field(
+        default=None,
+        description="Text field for the milestone status; without it one comment is kept updated",
+    )
+
+
+Tracker = Annotated[WorkbookTracker | JiraTracker, Field(discriminator="kind")]
+
+
+def read_secret(name: str) -> SecretStr | None:
+    """A secret from the environment variable ``name`` or the file of that name in ISO20K_SECRETS_DIR."""
+    value = os.environ.get(name)
+    directory = os.environ.get("ISO20K_SECRETS_DIR")
+    if value is None and directory:
+        path = Path(directory) / name
+        if path.is_file():
+            value = path.read_text(encoding="utf-8").strip()
+    return SecretStr(value) if value else None
 
 
 class ScheduleConfig(_Section):
@@ -157,6 +221,8 @@ class ServiceConfig(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'iso20k-sync.db').resolve()}"
 
     def tracker_path(self, plan: PlanConfig) -> Path:
+        if not isinstance(plan.tracker, WorkbookTracker):
+            raise TypeError(f"plan {plan.name!r} is not kept in a workbook")
         path = plan.tracker.path
         return path if path.is_absolute() else (self.data_dir / path).resolve()
 

@@ -13,10 +13,11 @@ import yaml
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..analytics import Expense, PlanStatus, plan_status
-from ..config import PlanConfig, ServiceConfig, config_path, load_config
+from ..config import JiraTracker, PlanConfig, ServiceConfig, config_path, load_config
 from ..engine.plans import plan_from_config, seeded_plan
 from ..engine.seed import seed
 from ..engine.sync import sync
+from ..engine.trackers import tracker_location, tracker_secret
 from ..errors import InputError, InputProblem
 from ..quickstart import write_quickstart_config
 from ..store import Store
@@ -70,10 +71,12 @@ def config_check(config_option: ConfigOption = None, fmt: FormatOption = ReportF
     config = load_config(path)
     for plan in config.plans:
         plan_from_config(config, plan)
+        if isinstance(plan.tracker, JiraTracker):
+            tracker_secret(config, plan, plan.tracker.token_env)
     effective = config.model_dump(mode="json")
     effective["store"] = Store.describe(config.database_url())
     for plan, shown in zip(config.plans, effective["plans"], strict=True):
-        shown["tracker"]["location"] = str(config.tracker_path(plan))
+        shown["tracker"]["location"] = tracker_location(config, plan)
     if fmt is ReportFormat.json:
         print(json.dumps(effective, indent=2))
         return

@@ -19,7 +19,7 @@ from iso20k_sync.store import Store
 from iso20k_sync.store.repository import now
 
 from .plans import plan_from_config
-from .trackers import connector_for, container_spec, item_specs, link_specs
+from .trackers import connector_for, container_spec, item_specs, link_specs, tracker_location
 
 Progress = Callable[[int, int], None]
 """Called with (items done, items to do) after each batch."""
@@ -54,7 +54,9 @@ def seed(
     connector = connector or connector_for(config, plan_config)
     spec = container_spec(plan_config, plan)
     specs = item_specs(plan, with_phases=connector.capabilities.phases)
-    report = SeedReport(plan=plan_config.name, container=plan_config.tracker.kind, dry_run=dry_run)
+    report = SeedReport(
+        plan=plan_config.name, container=tracker_location(config, plan_config), dry_run=dry_run
+    )
 
     if dry_run:
         found = connector.find_items(known)

@@ -3,14 +3,45 @@
 from __future__ import annotations
 
 from connectors.base import Connector, ContainerSpec, GateSpec, ItemKind, ItemSpec, LinkSpec
-from iso20k_sync.config import PlanConfig, ServiceConfig
+from iso20k_sync.config import JiraTracker, PlanConfig, ServiceConfig, read_secret
+from iso20k_sync.errors import InputProblem
 from iso20k_sync.plan import Plan
 
 
 def connector_for(config: ServiceConfig, plan: PlanConfig) -> Connector:
+    """The tracker connector a plan's ``tracker`` section names (imported only when used)."""
+    tracker = plan.tracker
+    if isinstance(tracker, JiraTracker):
+        from connectors.jira import JiraConnector
+
+        return JiraConnector(tracker, plan.plan_key, tracker_secret(config, plan, tracker.token_env))
     from connectors.workbook import WorkbookConnector
 
-    return WorkbookConnector(config.tracker_path(plan), plan.plan_key, plan.tracker.batch_size)
+    return WorkbookConnector(config.tracker_path(plan), plan.plan_key, tracker.batch_size)
+
+
+def tracker_secret(config: ServiceConfig, plan: PlanConfig, variable: str) -> str:
+    """The tracker's token, from the environment or a secret file; a clear error naming both if absent."""
+    secret = read_secret(variable)
+    if secret is None:
+        index = config.plans.index(plan)
+        raise config.error(
+            [
+                InputProblem(
+                    ("plans", index, "tracker", "token_env"),
+                    f"the token is not set: put it in the environment variable {variable} "
+                    f"or in a file {variable} in ISO20K_SECRETS_DIR",
+                )
+            ]
+        )
+    return secret.get_secret_value()
+
+
+def tracker_location(config: ServiceConfig, plan: PlanConfig) -> str:
+    tracker = plan.tracker
+    if isinstance(tracker, JiraTracker):
+        return f"{tracker.url.rstrip('/')}/browse/{tracker.project}"
+    return str(config.tracker_path(plan))
 
 
 def gates(plan: Plan) -> dict[str, str]:

@@ -1,0 +1,89 @@
+"""Translating between the plan's items and Jira issues: labels that carry the plan key, the fields to
+create, and progress read back."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from iso20k_sync.analytics.progress import TaskProgress, TaskState
+
+CATEGORY_STATE = {
+    "new": TaskState.not_started,
+    "indeterminate": TaskState.in_progress,
+    "done": TaskState.done,
+}
+
+
+def plan_label(plan_key: str) -> str:
+    return f"iso20k:{plan_key}"
+
+
+def item_label(plan_key: str, key: str) -> str:
+    return f"iso20k:{plan_key}:{key}"
+
+
+def item_key(plan_key: str, labels: list[str]) -> str | None:
+    """The plan item an issue holds, from the label it carries."""
+    prefix = f"iso20k:{plan_key}:"
+    for label in labels:
+        if label.startswith(prefix) and len(label) > len(prefix):
+            return label[len(prefix) :]
+    return None
+
+
+def marker(plan_key: str, key: str) -> str:
+    return f"[iso20k-sync {plan_key}:{key}]"
+
+
+def progress(
+    key: str,
+    fields: dict[str, Any],
+    cost_field: str | None,
+    hours_per_day: float,
+    status_map: dict[str, str],
+) -> tuple[TaskProgress, list[str]]:
+    """The task's progress from an issue's fields, and what could not be read."""
+    problems: list[str] = []
+    status = fields.get("status") or {}
+    mapped = status_map.get(status.get("name", ""))
+    state = (
+        TaskState(mapped)
+        if mapped
+        else CATEGORY_STATE.get((status.get("statusCategory") or {}).get("key", ""))
+    )
+    seconds_per_day = Decimal(str(hours_per_day)) * 3600
+    spent = fields.get("timespent")
+    remaining = fields.get("timeestimate")
+    percent = None
+    if state is TaskState.done:
+        percent = Decimal(100)
+    elif spent and remaining is not None and spent + remaining > 0:
+        percent = (Decimal(spent) * 100 / Decimal(spent + remaining)).quantize(Decimal("0.1"))
+    cost = None
+    if cost_field and fields.get(cost_field) is not None:
+        try:
+            cost = Decimal(str(fields[cost_field]))
+        except InvalidOperation:
+            problems.append(f"{key}: actual cost {fields[cost_field]!r} is not a number")
+        if cost is not None and cost < 0:
+            problems.append(f"{key}: actual cost {cost} is negative")
+            cost = None
+    facts = TaskProgress(
+        task_id=key,
+        state=state,
+        percent_complete=percent,
+        actual_finish=_date(fields.get("resolutiondate")) if state is TaskState.done else None,
+        actual_cost=cost,
+        time_spent_days=Decimal(spent) / seconds_per_day if spent else None,
+        remaining_days=Decimal(remaining) / seconds_per_day
+        if remaining is not None and state is not TaskState.done
+        else None,
+    )
+    return facts, problems
+
+
+def _date(value: str | None) -> date | None:
+    """The calendar date of a Jira timestamp (``2027-02-01T10:00:00.000+0100``), in its own offset."""
+    return date.fromisoformat(value[:10]) if value else None
