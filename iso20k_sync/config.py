@@ -105,9 +105,15 @@ class JiraTracker(_Section):
     hours_per_day: float = Field(default=8, gt=0, le=24, description="Jira's time tracking hours per day")
     page_size: int = Field(default=100, ge=1, le=100)
     requests_per_second: float = Field(default=10, gt=0, description="Pacing, under Jira's burst limits")
+    link_concurrency: int = Field(default=4, ge=1, le=16, description="Links created at the same time")
     write_back_field: str | None = Field(
         default=None,
         description="Text field for the milestone status; without it one comment is kept updated",
+    )
+    search_lag: float = Field(
+        default=30,
+        ge=0,
+        description="Cloud: seconds a new issue may be missing from search; a re-seed after a crash waits it",
     )
 
 

@@ -10,6 +10,7 @@ anything is created.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -41,8 +42,6 @@ VERSION_PERMISSION = "ADMINISTER_PROJECTS"
 SEARCH_FIELDS = ("labels", "issuetype", "issuelinks", "project")
 PROGRESS_FIELDS = ("labels", "project", "status", "resolutiondate", "timespent", "timeestimate", "updated")
 STATUS_MARK = "[iso20k-sync status]"
-CLOUD_SEARCH_LAG = 30.0
-"""Seconds Jira Cloud's search may lag behind a write (Atlassian documents it as eventual)."""
 
 
 def jira_session(settings: JiraTracker, token: str, cloud_hint: bool) -> requests.Session:
@@ -69,6 +68,7 @@ def _send_through(session: requests.Session) -> Any:
     from jira.exceptions import JIRAError
 
     def send(method: str, url: str, **kwargs: Any) -> requests.Response:
+        session.timeout = kwargs.pop("timeout", None)  # the library's session passes its own timeout
         try:
             return session.request(method, url, **kwargs)
         except JIRAError as exc:
@@ -105,7 +105,7 @@ class JiraConnector:
             bulk_size=50,
             incremental_pull=True,
             write_back=True,
-            search_lag=CLOUD_SEARCH_LAG if self._cloud is not False else 0.0,
+            search_lag=settings.search_lag if self._cloud is not False else 0.0,
         )
 
     # --- set-up and checks ---------------------------------------------------------------------------
@@ -315,20 +315,26 @@ class JiraConnector:
         return fields
 
     def link_items(self, links: Sequence[LinkSpec], items: Mapping[str, ExternalItem]) -> list[CreateFailure]:
+        """Create the missing Blocks links, ``link_concurrency`` at a time (one request each: Jira has no
+        bulk link API); pacing and Retry-After still hold across the threads."""
         existing = self._existing_links()
-        failures = []
+        wanted: dict[tuple[str, str], LinkSpec] = {}
         for link in links:
-            blocker, blocked = items[link.predecessor].external_id, items[link.successor].external_id
-            if (blocker, blocked) in existing:
-                continue
+            pair = (items[link.predecessor].external_id, items[link.successor].external_id)
+            if pair not in existing:
+                wanted.setdefault(pair, link)
+
+        def create(pair: tuple[str, str]) -> CreateFailure | None:
             try:
-                self.api.link(LINK_TYPE, blocker, blocked)
-                existing.add((blocker, blocked))
-            except HttpError as exc:
-                failures.append(
-                    CreateFailure(key=f"{link.predecessor} -> {link.successor}", message=exc.message)
-                )
-        return failures
+                self.api.link(LINK_TYPE, *pair)
+            except TrackerError as exc:
+                link = wanted[pair]
+                message = exc.message if isinstance(exc, HttpError) else str(exc)
+                return CreateFailure(key=f"{link.predecessor} -> {link.successor}", message=message)
+            return None
+
+        with ThreadPoolExecutor(max_workers=self.settings.link_concurrency) as pool:
+            return [failure for failure in pool.map(create, wanted) if failure is not None]
 
     def _existing_links(self) -> set[tuple[str, str]]:
         """(blocker id, blocked id) of the Blocks links on the issues found, as read back from Jira."""

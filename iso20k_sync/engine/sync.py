@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from connectors.base import TrackerError
+from connectors.base import ItemKind, TrackerError
 from iso20k_sync.analytics import PlanStatus, plan_status
 from iso20k_sync.config import PlanConfig, ServiceConfig
 from iso20k_sync.errors import Iso20kError
@@ -43,7 +43,7 @@ def sync(config: ServiceConfig, plan_config: PlanConfig, store: Store, status_da
     with store.transaction() as repo:
         row, baseline = seeded_plan(repo, plan_config)
         run_id = repo.start_run(row.id, "sync")
-        items = repo.items(row.id)
+        items = {k: i for k, i in repo.items(row.id).items() if i.kind is not ItemKind.phase}
         last = repo.last_successful_sync(row.id)
         last_full = repo.last_successful_sync(row.id, full=True)
     connector = connector_for(config, plan_config)

@@ -75,6 +75,11 @@ def link_specs(plan: Plan) -> list[LinkSpec]:
     ]
 
 
+def phase_key(phase_id: str) -> str:
+    """Phases and tasks share the tracker's key space (a phase and a task may both be 'internal-audit')."""
+    return f"phase:{phase_id}"
+
+
 def item_specs(plan: Plan, with_phases: bool) -> list[ItemSpec]:
     """What the tracker should hold for this plan, phases first when the tracker has them."""
     roles = {r.id: r.name for r in plan.roles}
@@ -84,7 +89,7 @@ def item_specs(plan: Plan, with_phases: bool) -> list[ItemSpec]:
     if with_phases:
         specs += [
             ItemSpec(
-                key=phase.id,
+                key=phase_key(phase.id),
                 kind=ItemKind.phase,
                 title=phase.name,
                 wbs=phase.wbs,
@@ -106,7 +111,7 @@ def item_specs(plan: Plan, with_phases: bool) -> list[ItemSpec]:
                 kind=ItemKind.milestone if task.milestone else ItemKind.task,
                 title=task.name,
                 description=description.strip(),
-                phase_key=task.phase,
+                phase_key=phase_key(task.phase) if with_phases else None,
                 phase_name=phases[task.phase].name,
                 wbs=task.wbs,
                 start=task.start,
