@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
@@ -62,8 +62,12 @@ def instantiate(
     parameters: Mapping[str, object] | None = None,
     calendar: CalendarSpec | None = None,
     source: str | None = None,
+    exclude: Collection[CostCategory] = (),
 ) -> Plan:
-    """Schedule and cost ``template`` for an organisation; raise :class:`InputError` on bad values."""
+    """Schedule and cost ``template`` for an organisation; raise :class:`InputError` on bad values.
+
+    ``exclude`` switches budget parts off (e.g. no tools budget): their costs are left out everywhere.
+    """
     source = source or f"template {template.id}"
     calendar = calendar or CalendarSpec()
     resolved = resolve_parameters(template, parameters or {})
@@ -95,8 +99,10 @@ def instantiate(
             items = [
                 (item.category, money(ev.number((*path, "costs", c, "amount"), item.amount, "amount")))
                 for c, item in enumerate(task.costs)
+                if item.category not in exclude
             ]
-            values[task.id] = _TaskValues(duration, effort, task_costs(effort, rates, items))
+            costed_effort = {role: days for role, days in effort.items() if rates[role][1] not in exclude}
+            values[task.id] = _TaskValues(duration, effort, task_costs(costed_effort, rates, items))
     if ev.problems:
         raise InputError(source, ev.problems)
 
@@ -107,7 +113,7 @@ def instantiate(
         ]
     )
     work = WorkCalendar(calendar, start)
-    return _assemble(template, resolved, calendar, work, timing, values, rates)
+    return _assemble(template, resolved, calendar, work, timing, values, rates, exclude)
 
 
 def _dates(work: WorkCalendar, early_start: int, duration: int) -> tuple[date, date]:
@@ -123,6 +129,7 @@ def _assemble(
     timing: Schedule,
     values: Mapping[str, _TaskValues],
     rates: Mapping[str, tuple[Decimal, CostCategory]],
+    exclude: Collection[CostCategory],
 ) -> Plan:
     planned: list[PlannedTask] = []
     phases: list[PhaseSummary] = []
@@ -165,6 +172,7 @@ def _assemble(
         template=TemplateRef(id=template.id, name=template.name, version=template.version),
         currency=template.currency,
         parameters=dict(parameters),
+        excluded_categories=sorted(exclude),
         calendar=calendar,
         start=work.start,
         finish=max((pt.finish for pt in planned), default=work.start),

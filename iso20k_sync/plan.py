@@ -111,6 +111,7 @@ class Plan(_Out):
     template: TemplateRef
     currency: str
     parameters: dict[str, ParameterValue]
+    excluded_categories: list[CostCategory] = Field(default=[], description="Budget parts switched off")
     calendar: CalendarSpec
     start: date
     finish: date
