@@ -150,6 +150,10 @@ class PlanConfig(_Section):
         description="Stable key every tracker item carries; defaults to the name. Keep it once seeded",
     )
     template: str = Field(default="iso20000-1-2018", description="Bundled template id or a YAML file")
+    organisation: Path | None = Field(
+        default=None,
+        description="Organisation profile (as for `feasibility --org`): parameters and calendar come from it",
+    )
     parameters: dict[str, str | int | float | bool] = Field(default={}, description="Template parameters")
     start: date
     calendar: CalendarConfig = CalendarConfig()
@@ -180,6 +184,11 @@ class ServiceConfig(BaseSettings):
     )
     plans: list[PlanConfig] = []
     _source: Path | None = PrivateAttr(default=None)
+
+    @property
+    def base_dir(self) -> Path:
+        """The directory relative paths in the file are resolved against."""
+        return self._source.parent.resolve() if self._source is not None else Path.cwd()
 
     def error(self, problems: list[InputProblem]) -> InputError:
         """An error about this configuration's content, with lines when it came from a file."""

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from . import plan_commands, service_commands  # noqa: F401  (they register their commands)
+from . import feasibility_commands, plan_commands, service_commands  # noqa: F401  (they register commands)
 from .common import app, out
 
 __all__ = ["app"]

@@ -145,13 +145,20 @@ def template_schema() -> None:
 @reports_errors
 def plan_command(
     start: Annotated[
-        str, typer.Option(metavar="YYYY-MM-DD", help="Project start (next working day if not one).")
-    ],
+        str | None,
+        typer.Option(
+            metavar="YYYY-MM-DD", help="Project start (next working day if not one) [with --org: its start]."
+        ),
+    ] = None,
     template_ref: Annotated[
         str, typer.Option("--template", "-t", metavar="ID|PATH", help="Bundled template id or YAML file.")
     ] = "iso20000-1-2018",
     params: Annotated[
         list[str] | None, typer.Option("--param", "-p", metavar="KEY=VALUE", help="Set a template parameter.")
+    ] = None,
+    org: Annotated[
+        Path | None,
+        typer.Option("--org", help="Organisation profile: parameters, calendar and start from it."),
     ] = None,
     country: Annotated[str | None, typer.Option(help="Public holidays of this country (ISO 3166).")] = None,
     subdivision: Annotated[str | None, typer.Option(help="State/province for public holidays.")] = None,
@@ -163,10 +170,32 @@ def plan_command(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
 ) -> None:
     """Instantiate a plan template: schedule (critical path), milestones and baseline budget."""
+    if org is not None:
+        if params or country or subdivision or holidays:
+            raise InputError(
+                "--org",
+                [
+                    InputProblem(
+                        (),
+                        "the profile sets parameters and the calendar: "
+                        "drop --param, --country, --subdivision and --holiday",
+                    )
+                ],
+            )
+        from ..feasibility import load_profile
+        from ..feasibility.estimate import profile_plan
+
+        profile = load_profile(org)
+        if start is not None:
+            profile = profile.model_copy(update={"planned_start": parse_date("--start", start)})
+        _emit_plan(profile_plan(profile, str(org), resolve_template(template_ref)), fmt, output)
+        return
+    if start is None:
+        raise InputError("--start", [InputProblem((), "the project start is needed (or give --org)")])
+    start_date = parse_date("--start", start)
     calendar = _calendar(country, subdivision, holidays or [], weekend)
-    template = resolve_template(template_ref)
     plan = instantiate(
-        template, parse_date("--start", start), parse_params(params), calendar, source=template_ref
+        resolve_template(template_ref), start_date, parse_params(params), calendar, source=template_ref
     )
     _emit_plan(plan, fmt, output)
 

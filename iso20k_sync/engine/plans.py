@@ -9,6 +9,7 @@ from iso20k_sync.plan import Plan
 from iso20k_sync.store import Repository
 from iso20k_sync.store.schema import PlanRow
 from iso20k_sync.template import resolve_template
+from iso20k_sync.template.model import PlanTemplate
 
 
 def plan_from_config(config: ServiceConfig, plan: PlanConfig) -> Plan:
@@ -16,6 +17,8 @@ def plan_from_config(config: ServiceConfig, plan: PlanConfig) -> Plan:
     index = config.plans.index(plan)
     try:
         template = resolve_template(plan.template)
+        if plan.organisation is not None:
+            return _from_profile(config, plan, index, template)
         return instantiate(template, plan.start, plan.parameters, plan.calendar.spec(), source=plan.template)
     except InputError as exc:
         if exc.source == "--param":  # parameter problems belong to this plan's section of the file
@@ -38,3 +41,18 @@ def seeded_plan(repo: Repository, plan: PlanConfig) -> tuple[PlanRow, Plan]:
             ],
         )
     return row, repo.baseline(row)
+
+
+def _from_profile(config: ServiceConfig, plan: PlanConfig, index: int, template: PlanTemplate) -> Plan:
+    """The plan the feasibility scheme priced: parameters and calendar from the profile, start from here."""
+    from iso20k_sync.feasibility import load_profile
+    from iso20k_sync.feasibility.estimate import profile_plan
+
+    if plan.parameters:
+        raise config.error(
+            [InputProblem(("plans", index, "parameters"), "give parameters or organisation, not both")]
+        )
+    assert plan.organisation is not None
+    path = plan.organisation if plan.organisation.is_absolute() else config.base_dir / plan.organisation
+    profile = load_profile(path).model_copy(update={"planned_start": plan.start})
+    return profile_plan(profile, str(path), template)
