@@ -50,6 +50,7 @@ class ManagementBasis(_Out):
     organisation: Score
     management_system: Score
     overall: int
+    overall_basis: str = "weighted: ITIL foundation 50 %, organisational structure 25 %, management system 25 %"
     gaps: list[Gap]
     risks: list[Risk]
 
@@ -173,14 +174,14 @@ def _risks(
                     "management review before Stage 2",
                 )
             )
-    if not profile.use_consultant or average < 2:
-        level: Literal["high", "medium"] = "high" if not profile.use_consultant and average < 2 else "medium"
+    if not profile.consultant or average < 2:
+        level: Literal["high", "medium"] = "high" if not profile.consultant and average < 2 else "medium"
         risks.append(
             Risk(
                 name="Stage 1 failure",
                 level=level,
                 why="without outside experience"
-                if not profile.use_consultant
+                if not profile.consultant
                 else "with processes still maturing",
                 countermeasure="run the internal audit and a readiness review before Stage 1; ask the "
                 "certification "

@@ -34,7 +34,7 @@ RANGE = {
     CostCategory.internal: (Decimal("0.8"), Decimal("1.3")),
 }
 PART_NAMES = {
-    CostCategory.consulting: "Certification consulting fee",
+    CostCategory.consulting: "Consulting fee (implementation partner)",
     CostCategory.certification: "Certification (audit) fees",
     CostCategory.training: "Training",
     CostCategory.materials: "Reference materials and publicity",
@@ -110,7 +110,7 @@ def template_parameters(profile: OrganisationProfile) -> dict[str, Any]:
         else profile.staff_in_scope,
         "maturity": "low" if average < 1.25 else ("medium" if average < 2.25 else "high"),
         "management_system": management_system,
-        "use_consultant": profile.use_consultant and profile.include.consulting,
+        "use_consultant": profile.consultant,
         "itsm_tool": profile.itsm_tool,
         "internal_day_rate": profile.rates.internal_day_rate,
         "consultant_day_rate": profile.rates.consultant_day_rate,

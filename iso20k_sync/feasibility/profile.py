@@ -159,10 +159,15 @@ class OrganisationProfile(_Section):
             for area in AREAS
         }
 
+    @property
+    def consultant(self) -> bool:
+        """A consultant is engaged: wanted, and the consulting part is in the budget."""
+        return self.use_consultant and self.include.consulting
+
     def excluded(self) -> set[CostCategory]:
         parts = self.include
         off = {name for name in ("consulting", "training", "materials", "tools") if not getattr(parts, name)}
-        if not self.use_consultant:
+        if not self.consultant:
             off.add("consulting")
         return {CostCategory(name) for name in off}
 

@@ -52,7 +52,7 @@ def recommend(
     if over_budget:
         reasons.append(
             f"the expected three-year cost {costs.expected:,.0f} {costs.currency} exceeds the budget limit "
-            f"{profile.budget_limit:,.0f}"
+            f"{profile.budget_limit:,.0f} {costs.currency}"
         )
     if weak:
         reasons.append(
@@ -78,7 +78,10 @@ def recommend(
         headline=headline,
         reasons=reasons,
         conditions=conditions,
-        timeline=[Gate(name=m.name.removeprefix("Gate: "), date=m.date) for m in plan.milestones],
+        timeline=[
+            Gate(name=m.name.removeprefix("Gate: "), date=m.date)
+            for m in sorted(plan.milestones, key=lambda m: m.date)
+        ],
         decisions=_decisions(profile, costs),
     )
 
@@ -86,13 +89,14 @@ def recommend(
 def _decisions(profile: OrganisationProfile, costs: CostEstimate) -> list[str]:
     decisions = [
         f"Approve the budget: expected {costs.expected:,.0f} {costs.currency} over three years "
-        f"(range {costs.low:,.0f} to {costs.high:,.0f}), of which {_external(costs):,.0f} is spent outside.",
+        f"(range {costs.low:,.0f} to {costs.high:,.0f}), of which {_external(costs):,.0f} "
+        f"{costs.currency} is paid to others.",
         f"Confirm the scope: {', '.join(profile.services_in_scope)} at {', '.join(profile.sites_in_scope)}.",
         "Appoint the sponsor, the SMS manager and the process owners, and release their time.",
         f"Release {costs.training_person_days:,.0f} person-days of staff time for awareness and process "
         "training.",
         "Engage a consultant, or accept the longer, internally led plan."
-        if profile.use_consultant
+        if profile.consultant
         else "Confirm doing without a consultant (internal effort rises, Stage 1 risk grows).",
         "Select the certification body; check that the quote covers surveillance, recertification and "
         "certificate management fees.",
