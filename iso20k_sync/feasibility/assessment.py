@@ -50,7 +50,7 @@ class ManagementBasis(_Out):
     organisation: Score
     management_system: Score
     overall: int
-    overall_basis: str = "weighted: ITIL foundation 50 %, organisational structure 25 %, management system 25 %"
+    overall_basis: str = "weighted: ITIL foundation 50 %, organisation 25 %, management system 25 %"
     gaps: list[Gap]
     risks: list[Risk]
 
