@@ -8,15 +8,15 @@ position: a project manager may move or add columns.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
 from connectors.base import TrackerError
 from iso20k_sync.analytics.progress import TaskState
 from iso20k_sync.analytics.rag import Rag
+from iso20k_sync.export.cells import Value, money_format, put  # noqa: F401  (shared with the plan export)
 
 TASKS = "Tasks"
 MILESTONES = "Milestones"
@@ -106,26 +106,6 @@ RAG_STYLES = {
     Rag.amber: (PatternFill("solid", fgColor="FFEB9C"), Font(bold=True, color="9C5700")),
     Rag.red: (PatternFill("solid", fgColor="FFC7CE"), Font(bold=True, color="9C0006")),
 }
-
-Value = str | int | float | date | None
-
-
-def money_format(currency: str) -> str:
-    return f'#,##0.00 "{currency}"' if currency else "#,##0.00"
-
-
-def put(ws: Worksheet, row: int, column: int, value: Value, number_format: str | None = None) -> Cell:
-    """Write one cell; text is always text (a title starting with ``=`` does not become a formula)."""
-    cell = ws.cell(row=row, column=column)
-    if isinstance(value, str):
-        cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        cell.data_type = "s"
-    else:
-        cell.value = value
-    if number_format:  # blank cells too, so a value typed in later is formatted alike
-        cell.number_format = number_format
-    return cell
-
 
 def put_rag(cell: Cell, rag: Rag) -> None:
     cell.value = rag.value.upper()
