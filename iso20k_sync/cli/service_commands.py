@@ -54,6 +54,13 @@ def _store(config: ServiceConfig) -> Store:
     return store
 
 
+def _open_plan(config_option: Path | None, plan: str | None) -> tuple[ServiceConfig, PlanConfig, Store]:
+    """The configuration, the plan a command is about, and the store (migrated)."""
+    config = _load(config_option)
+    plan_config = config.plan(plan)
+    return config, plan_config, _store(config)
+
+
 def _today(plan: PlanConfig) -> date:
     from zoneinfo import ZoneInfo
 
@@ -200,9 +207,7 @@ def status_command(
     fmt: FormatOption = ReportFormat.table,
 ) -> None:
     """Milestones (baseline, forecast, variance, RAG) and budget by category (earned value)."""
-    config = _load(config_option)
-    plan_config = config.plan(plan)
-    store = _store(config)
+    _, plan_config, store = _open_plan(config_option, plan)
     with store.transaction() as repo:
         row, baseline = seeded_plan(repo, plan_config)
         if as_of is None:
@@ -285,9 +290,7 @@ def expense_list(
     """The expenses recorded for a plan."""
     from rich.table import Table
 
-    config = _load(config_option)
-    plan_config = config.plan(plan)
-    store = _store(config)
+    _, plan_config, store = _open_plan(config_option, plan)
     with store.transaction() as repo:
         row, _ = seeded_plan(repo, plan_config)
         expenses = repo.expenses(row.id)
