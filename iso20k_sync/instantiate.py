@@ -165,9 +165,12 @@ def _assemble(
         for pt in planned
     )
     role_effort = {role.id: Decimal(0) for role in template.roles}
+    role_cost = {role.id: Decimal("0.00") for role in template.roles}
     for task_values in values.values():
         for role, days in task_values.effort.items():
             role_effort[role] += days
+            if rates[role][1] not in exclude:
+                role_cost[role] += money(days * rates[role][0])
     return Plan(
         template=TemplateRef(id=template.id, name=template.name, version=template.version),
         currency=template.currency,
@@ -180,7 +183,12 @@ def _assemble(
         critical_path=timing.critical_path(),
         roles=[
             RoleRate(
-                id=r.id, name=r.name, day_rate=rates[r.id][0], category=r.category, effort=role_effort[r.id]
+                id=r.id,
+                name=r.name,
+                day_rate=rates[r.id][0],
+                category=r.category,
+                effort=role_effort[r.id],
+                cost=role_cost[r.id],
             )
             for r in template.roles
         ],

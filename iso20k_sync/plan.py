@@ -105,6 +105,7 @@ class RoleRate(_Out):
     day_rate: Decimal
     category: CostCategory
     effort: Decimal = Field(description="Person-days over the whole plan")
+    cost: Decimal = Field(description="Effort x day rate, task by task to the cent; 0 when its part is off")
 
 
 class Plan(_Out):

@@ -63,6 +63,7 @@ def test_costs_by_task_category_and_phase(make_plan):
     assert plan.budget.by_phase["p1"].total == Decimal("5700.01")
     assert plan.budget.by_phase["p2"].total == Decimal("12250.00")
     assert {r.id: r.effort for r in plan.roles} == {"pm": Decimal("2.50"), "consultant": Decimal("2.00")}
+    assert {r.id: r.cost for r in plan.roles} == {"pm": Decimal("2000.00"), "consultant": Decimal("2400.00")}
 
 
 def test_parameters_move_costs(make_plan):

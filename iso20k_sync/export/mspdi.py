@@ -98,7 +98,6 @@ def to_mspdi(plan: Plan) -> bytes:
     assignments = ET.SubElement(root, "Assignments")
     for role in plan.roles:
         uid = resource_uids[role.id]
-        cost = _sum(money(t.effort[role.id] * role.day_rate) for t in plan.tasks if role.id in t.effort)
         resource = ET.SubElement(resources, "Resource")
         _fields(
             resource,
@@ -112,12 +111,15 @@ def to_mspdi(plan: Plan) -> bytes:
             ("Work", _hours(role.effort * HOURS_PER_DAY)),
             ("StandardRate", _number(role.day_rate / HOURS_PER_DAY)),
             ("StandardRateFormat", PER_DAY),
-            ("Cost", _cents(cost)),
+            ("Cost", _cents(role.cost)),
             ("IsGeneric", True),
         )
         baseline = ET.SubElement(resource, "Baseline")
         _fields(
-            baseline, ("Number", 0), ("Work", _hours(role.effort * HOURS_PER_DAY)), ("Cost", _cents(cost))
+            baseline,
+            ("Number", 0),
+            ("Work", _hours(role.effort * HOURS_PER_DAY)),
+            ("Cost", _cents(role.cost)),
         )
     efforts = [(task, role, days) for task in plan.tasks for role, days in task.effort.items()]
     for uid, (task, role, days) in enumerate(efforts, start=1):

@@ -30,7 +30,6 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .. import __version__
-from ..budget import money as to_cents
 from ..files import atomic_path
 from ..plan import Plan, PlannedTask
 from ..template.model import CostCategory
@@ -262,7 +261,7 @@ def _roles_sheet(ws: Worksheet, plan: Plan, money: str) -> None:
     total_effort = Decimal(0)
     total_cost = Decimal(0)
     for role in plan.roles:
-        cost = to_cents(role.day_rate * role.effort)
+        cost = role.cost
         total_effort += role.effort
         total_cost += cost
         values: list[Value] = [
