@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..calendar import CalendarSpec
-from ..config import WEEKDAYS
+from ..config import WEEKDAYS, CalendarConfig
 from ..errors import InputError, InputProblem
 from ..export.json_out import plan_json
 from ..export.table import render_plan
@@ -241,12 +241,12 @@ def _calendar(
             "--weekend", [InputProblem((), f"unknown day(s) {unknown}; expected {', '.join(WEEKDAYS)}")]
         )
     try:
-        return CalendarSpec(
-            weekend=tuple(WEEKDAYS.index(d) for d in days),
+        return CalendarConfig(
+            weekend=days,  # type: ignore[arg-type]  # checked against WEEKDAYS above
             country=country,
             subdivision=subdivision,
-            extra_holidays=tuple(parse_date("--holiday", h) for h in holidays),
-        )
+            holidays=[parse_date("--holiday", h) for h in holidays],
+        ).spec()
     except ValidationError as exc:
         problems = [InputProblem(e["loc"], e["msg"].removeprefix("Value error, ")) for e in exc.errors()]
         raise InputError("calendar options", problems) from None
