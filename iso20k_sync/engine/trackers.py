@@ -5,7 +5,7 @@ from __future__ import annotations
 from connectors.base import Connector, ContainerSpec, GateSpec, ItemKind, ItemSpec, LinkSpec
 from iso20k_sync.config import JiraTracker, PlanConfig, ServiceConfig, read_secret
 from iso20k_sync.errors import InputProblem
-from iso20k_sync.plan import Plan
+from iso20k_sync.plan import Plan, PlannedTask
 
 
 def connector_for(config: ServiceConfig, plan: PlanConfig) -> Connector:
@@ -46,12 +46,11 @@ def tracker_location(config: ServiceConfig, plan: PlanConfig) -> str:
 
 def gates(plan: Plan) -> dict[str, str]:
     """Each phase's gate: its last milestone (by date, then order). Phases without one have none."""
-    gate_of: dict[str, str] = {}
-    for phase in plan.phases:
-        milestones = [t for t in plan.tasks if t.phase == phase.id and t.milestone]
-        if milestones:
-            gate_of[phase.id] = max(milestones, key=lambda t: (t.finish, plan.tasks.index(t))).id
-    return gate_of
+    latest: dict[str, PlannedTask] = {}
+    for task in plan.tasks:  # in plan order, so of two on the same date the later one wins
+        if task.milestone and (task.phase not in latest or task.finish >= latest[task.phase].finish):
+            latest[task.phase] = task
+    return {phase: task.id for phase, task in latest.items()}
 
 
 def container_spec(config: PlanConfig, plan: Plan) -> ContainerSpec:
