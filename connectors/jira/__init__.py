@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import requests
@@ -117,7 +118,7 @@ class JiraConnector:
             self._cloud = info.get("deploymentType") == "Cloud"
         return self._cloud
 
-    @property
+    @cached_property
     def api(self) -> JiraApi:
         return JiraApi(self.http, self.cloud, self.settings.page_size)
 
