@@ -6,8 +6,8 @@ import pytest
 import requests
 import responses
 
-from connectors.base import TrackerError
-from connectors.http import HttpClient, HttpError, RetryPolicy
+from connectors.errors import TrackerError, UncertainOutcome, WaitTooLong
+from connectors.http import HttpClient, HttpError, Pacer, RetryPolicy, pacer_for
 
 BASE = "https://tracker.example"
 
@@ -104,8 +104,12 @@ def test_retries_are_bounded(clock):
 @responses.activate
 def test_an_unreasonable_retry_after_is_reported_not_waited(clock):
     responses.add(responses.GET, f"{BASE}/slow", status=429, headers={"Retry-After": "86400"})
-    with pytest.raises(HttpError, match="asked to wait 86400 s"):
+    with pytest.raises(WaitTooLong) as caught:
         client(clock).get("/slow")
+    assert "asked to wait 86400 s (Retry-After), longer than the 600 s allowed (max_retry_wait)" in str(
+        caught.value
+    )
+    assert "run again after" in str(caught.value)
     assert clock.sleeps == []
 
 
@@ -140,3 +144,42 @@ def test_a_refused_connection_is_a_clear_tracker_error(clock):
     with pytest.raises(TrackerError, match="GET /x failed: ConnectionError"):
         unreachable.get("/x")
     assert len(clock.sleeps) == 1  # retried once, then reported
+
+
+@responses.activate
+def test_a_post_that_timed_out_is_not_sent_again_but_reported_as_uncertain(clock):
+    responses.add(responses.POST, f"{BASE}/create", body=requests.ReadTimeout("read timed out"))
+    with pytest.raises(UncertainOutcome, match="may or may not have reached"):
+        client(clock).post("/create", {"title": "x"})
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_clients_sharing_a_pacer_wait_out_each_others_retry_after(clock):
+    seen: list[tuple[str, float]] = []
+
+    def answer(request):
+        seen.append((request.url.rsplit("/", 1)[-1], clock.now))
+        if len(seen) == 1:
+            return 429, {"Retry-After": "5"}, "{}"
+        return 200, {}, "{}"
+
+    responses.add_callback(responses.GET, f"{BASE}/a", callback=answer)
+    responses.add_callback(responses.GET, f"{BASE}/b", callback=answer)
+    pacer = Pacer(sleep=clock.sleep, clock=clock)
+    first, second = (
+        HttpClient(BASE, requests.Session().request, pacer=pacer, sleep=clock.sleep, clock=clock)
+        for _ in range(2)
+    )
+    first.get("/a")  # 429, waits 5 s, then succeeds
+    second.get("/b")
+    assert seen[1][1] - seen[0][1] >= 5 and seen[2][1] >= seen[1][1]
+    assert first.throttled == 1 and second.throttled == 0
+
+
+def test_one_pacer_per_site_for_every_plan_on_it():
+    one = pacer_for("https://acme.atlassian.net/jira", 0.1)
+    same = pacer_for("https://ACME.atlassian.net", 0.5)
+    other = pacer_for("https://globex.atlassian.net", 0.1)
+    assert one is same and one is not other
+    assert one.min_interval == 0.5  # the strictest plan's pacing holds

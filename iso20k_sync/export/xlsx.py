@@ -29,11 +29,12 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from connectors.spreadsheet import Value, money_format, put
+
 from .. import __version__
-from ..files import atomic_path
+from ..files import output_path
 from ..plan import Plan, PlannedTask
 from ..template.model import CostCategory
-from .cells import Value, money_format, put
 
 CATEGORIES = tuple(CostCategory)
 CATEGORY_LABELS = {c: c.value.capitalize() for c in CATEGORIES}
@@ -84,7 +85,7 @@ def write_plan_workbook(plan: Plan, path: Path) -> None:
     Raises :class:`~iso20k_sync.files.OutputError` if the directory does not exist; nothing is
     created then, and a failure while saving leaves neither the temporary nor a partial file.
     """
-    with atomic_path(path) as temporary:
+    with output_path(path) as temporary:
         plan_workbook(plan).save(temporary)
 
 

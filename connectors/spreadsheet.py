@@ -1,4 +1,4 @@
-"""Writing spreadsheet cells safely, shared by the plan workbook export and the workbook tracker."""
+"""Writing spreadsheet cells safely, shared by the workbook tracker and the core's plan workbook export."""
 
 from __future__ import annotations
 

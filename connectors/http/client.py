@@ -4,11 +4,13 @@ no secrets.
 
 What is retried, and why:
 - 429 and 503: the server did not do the work and says when to come back. Retry-After is honoured exactly,
-  never earlier, also by every other thread using the same client. Any method is retried.
+  never earlier, also by every other thread and client sharing the same :class:`Pacer`. Any method is
+  retried. Without a Retry-After header the wait backs off exponentially. A wait longer than the
+  configured ceiling ends the run with :class:`~connectors.errors.WaitTooLong` instead of a day's sleep.
 - 500, 502, 504, timeouts and dropped connections: retried with backoff for idempotent methods only. A POST
-  that may have reached the server is not repeated blindly (it could create an item twice); the caller's
-  own idempotency (keys carried in the tracker) recovers instead. A POST whose connection was never made
-  is retried.
+  or PATCH that may have reached the server is not repeated (it could create an item twice): it raises
+  :class:`~connectors.errors.UncertainOutcome` and the connector looks the item up by its key. A request
+  whose connection was never made is retried whatever its method.
 - 400, 401, 403, 404 and other client errors: never retried; reported with the server's message.
 """
 
@@ -20,22 +22,27 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 import requests
 from urllib3.exceptions import NewConnectionError
 
-from iso20k_sync import __version__
+from .. import product
+from ..errors import TrackerError, UncertainOutcome, WaitTooLong
 
-from .base import TrackerError
-
-USER_AGENT = f"iso20k-sync/{__version__} (+https://github.com/iso20k-sync)"
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 TRANSIENT_STATUSES = frozenset({500, 502, 504})
 
 Send = Callable[..., requests.Response]
 """``send(method, url, **kwargs) -> Response``: a requests-style call (a Session's ``request``)."""
+
+
+@cache
+def user_agent() -> str:
+    return product().replace(" ", "/")
 
 
 def _never_sent(exc: requests.RequestException) -> bool:
@@ -75,6 +82,39 @@ class RetryPolicy:
     """A server asking to wait longer than this is reported instead of waited for."""
 
 
+class Pacer:
+    """When the next request to one site may go: the pacing interval and any Retry-After, shared by every
+    thread and client that talks to the site, so parallel work does not provoke 429s."""
+
+    def __init__(
+        self,
+        min_interval: float = 0.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.min_interval = min_interval
+        self._sleep = sleep
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._not_before = 0.0
+
+    def wait_turn(self) -> None:
+        """Block until a request may be sent: after any Retry-After and the pacing interval."""
+        while True:
+            with self._lock:
+                now = self._clock()
+                if now >= self._not_before:
+                    self._not_before = now + self.min_interval
+                    return
+                wait = self._not_before - now
+            self._sleep(wait)
+
+    def hold(self, seconds: float) -> None:
+        """No request from anyone before ``seconds`` from now (a Retry-After or a backoff)."""
+        with self._lock:
+            self._not_before = max(self._not_before, self._clock() + seconds)
+
+
 class HttpClient:
     """Requests to one tracker, paced and retried the same way for every connector."""
 
@@ -83,26 +123,28 @@ class HttpClient:
         base_url: str,
         send: Send,
         *,
+        name: str = "the tracker",
         secrets: Iterable[str] = (),
         timeout: tuple[float, float] = (10.0, 60.0),
         min_interval: float = 0.0,
         retry: RetryPolicy = RetryPolicy(),
+        pacer: Pacer | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.name = name
         self._send = send
         self._secrets = [s for s in secrets if s]
         self.timeout = timeout
-        self.min_interval = min_interval
         self.retry = retry
-        self._sleep = sleep
-        self._clock = clock
+        self.pacer = pacer or Pacer(min_interval, sleep, clock)
         self._rng = rng or random.Random()
-        self._lock = threading.Lock()
-        self._not_before = 0.0
+        self._count_lock = threading.Lock()
         self.requests_sent = 0
+        self.throttled = 0
+        """Answers of 429 or 503 (for the service's metrics)."""
 
     # --- public -------------------------------------------------------------------------------------
 
@@ -117,7 +159,9 @@ class HttpClient:
 
     def json(self, method: str, path: str, params: Mapping[str, Any] | None = None, body: Any = None) -> Any:
         """Send a request and decode the JSON answer (``None`` for an empty one)."""
-        response = self.request(method, path, params=params, body=body)
+        return self.decode(self.request(method, path, params=params, body=body), method, path)
+
+    def decode(self, response: requests.Response, method: str, path: str) -> Any:
         if not response.content:
             return None
         try:
@@ -131,10 +175,12 @@ class HttpClient:
         self, method: str, path: str, params: Mapping[str, Any] | None = None, body: Any = None
     ) -> requests.Response:
         method = method.upper()
-        url = path if path.startswith("http") else f"{self.base_url}{path}"
+        url = path if path.startswith(("http://", "https://")) else f"{self.base_url}{path}"
         shown = self._redact(path)
         for attempt in range(1, self.retry.max_attempts + 1):
-            self._wait_turn()
+            self.pacer.wait_turn()
+            with self._count_lock:
+                self.requests_sent += 1
             try:
                 response = self._send(
                     method,
@@ -142,51 +188,47 @@ class HttpClient:
                     params=params,
                     json=body,
                     timeout=self.timeout,
-                    headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+                    headers={"User-Agent": user_agent(), "Accept": "application/json"},
                 )
             except requests.RequestException as exc:
-                if attempt == self.retry.max_attempts or not (method in IDEMPOTENT or _never_sent(exc)):
-                    raise TrackerError(
-                        f"{method} {shown} failed: {self._redact(type(exc).__name__)}: "
-                        f"{self._redact(str(exc))}"
+                retry = method in IDEMPOTENT or _never_sent(exc)
+                if not retry:
+                    raise UncertainOutcome(
+                        f"{method} {shown} may or may not have reached {self.name}: "
+                        f"{type(exc).__name__}: {self._redact(str(exc))}"
                     ) from None
-                self._hold_all(self._backoff(attempt))
+                if attempt == self.retry.max_attempts:
+                    raise TrackerError(
+                        f"{method} {shown} failed: {type(exc).__name__}: {self._redact(str(exc))}"
+                    ) from None
+                self.pacer.hold(self._backoff(attempt))
                 continue
             status = response.status_code
             if status < 400:
                 return response
+            if status in RETRY_AFTER_STATUSES:
+                with self._count_lock:
+                    self.throttled += 1
             if status in RETRY_AFTER_STATUSES and attempt < self.retry.max_attempts:
                 wait = self._retry_after(response)
                 if wait is None:
                     wait = self._backoff(attempt)
                 if wait > self.retry.max_retry_after:
-                    raise HttpError(status, method, shown, f"asked to wait {wait:.0f} s, more than allowed")
-                self._hold_all(wait)
+                    until = (datetime.now(UTC) + timedelta(seconds=wait)).strftime("%Y-%m-%d %H:%M UTC")
+                    raise WaitTooLong(
+                        f"{self.name} answered {status} to {method} {shown} and asked to wait {wait:.0f} s "
+                        f"(Retry-After), longer than the {self.retry.max_retry_after:.0f} s allowed "
+                        f"(max_retry_wait); stopped instead of waiting: run again after {until}"
+                    )
+                self.pacer.hold(wait)
                 continue
             if status in TRANSIENT_STATUSES and method in IDEMPOTENT and attempt < self.retry.max_attempts:
-                self._hold_all(self._backoff(attempt))
+                self.pacer.hold(self._backoff(attempt))
                 continue
             raise HttpError(status, method, shown, self._message(response), _json_or_none(response))
         raise AssertionError("unreachable")  # pragma: no cover
 
     # --- waiting ------------------------------------------------------------------------------------
-
-    def _wait_turn(self) -> None:
-        """Block until this client may send: after any Retry-After and the pacing interval."""
-        while True:
-            with self._lock:
-                now = self._clock()
-                if now >= self._not_before:
-                    self._not_before = now + self.min_interval
-                    self.requests_sent += 1
-                    return
-                wait = self._not_before - now
-            self._sleep(wait)
-
-    def _hold_all(self, seconds: float) -> None:
-        """No request from any thread before ``seconds`` from now (a Retry-After)."""
-        with self._lock:
-            self._not_before = max(self._not_before, self._clock() + seconds)
 
     def _backoff(self, attempt: int) -> float:
         ceiling = min(self.retry.backoff_max, self.retry.backoff_base * 2 ** (attempt - 1))
@@ -200,8 +242,9 @@ class HttpClient:
         try:
             return max(0.0, float(value))
         except ValueError:
-            moment = email.utils.parsedate_to_datetime(value)
-            if moment is None:
+            try:
+                moment = email.utils.parsedate_to_datetime(value)
+            except (TypeError, ValueError):
                 return None
             return max(0.0, moment.timestamp() - time.time())
 
