@@ -19,12 +19,26 @@ from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 from openpyxl.worksheet.worksheet import Worksheet
 
-from connectors.base import Connector, ContainerSpec, ItemKind, ItemSpec, TrackerError
-from connectors.workbook import WorkbookConnector, storage
+from connectors.errors import TrackerError
+from connectors.protocol import Connector
+from connectors.values import (
+    ContainerSpec,
+    ItemKind,
+    ItemProgress,
+    ItemSpec,
+    ItemState,
+    NoteWrite,
+    ProgressRecord,
+    stable_id,
+)
 from connectors.workbook import layout as L
+from connectors.workbook import storage
+from connectors.workbook.connector import WorkbookConnector
 from connectors.workbook.read import CellValue, read_row
-from iso20k_sync.analytics import PlanStatus, TaskProgress, TaskState, plan_status
+from iso20k_sync.analytics import PlanStatus, plan_status
 from iso20k_sync.analytics.rag import Rag
+from iso20k_sync.engine.mapping import task_progress
+from iso20k_sync.engine.notes import render_notes
 from iso20k_sync.plan import Plan
 
 from .conftest import HEADER
@@ -42,9 +56,10 @@ SPEC = ContainerSpec(
 GAP = [
     ItemSpec(
         key="gap-report",
+        uid=stable_id(PLAN_KEY, "gap-report"),
         kind=ItemKind.task,
         title="Gap report",
-        phase_key="gap",
+        parent="gap",
         phase_name="Gap assessment",
         start=date(2027, 2, 1),
         due=date(2027, 2, 12),
@@ -55,9 +70,10 @@ GAP = [
     ),
     ItemSpec(
         key="gate",
+        uid=stable_id(PLAN_KEY, "gate"),
         kind=ItemKind.milestone,
         title="Gap report accepted",
-        phase_key="gap",
+        parent="gap",
         phase_name="Gap assessment",
         start=date(2027, 2, 12),
         due=date(2027, 2, 12),
@@ -117,9 +133,10 @@ def plan_items(plan: Plan) -> list[ItemSpec]:
     return [
         ItemSpec(
             key=task.id,
+            uid=stable_id(PLAN_KEY, task.id),
             kind=ItemKind.milestone if task.milestone else ItemKind.task,
             title=task.name,
-            phase_key=task.phase,
+            parent=task.phase,
             phase_name=phases[task.phase],
             start=task.start,
             due=task.finish,
@@ -200,7 +217,7 @@ def seeded(path: Path, plan: Plan) -> WorkbookConnector:
     """The plan's tasks seeded into a new workbook."""
     connector = WorkbookConnector(path, PLAN_KEY)
     connector.ensure_container(SPEC)
-    connector.create_items(plan_items(plan))
+    connector.create_items(plan_items(plan), {})
     return connector
 
 
@@ -245,15 +262,15 @@ def test_it_is_a_connector_with_the_workbook_capabilities(path: Path) -> None:
     assert isinstance(connector, Connector)
     caps = connector.capabilities
     assert (caps.phases, caps.links, caps.cost_fields, caps.write_back) == (False, False, True, True)
-    assert (caps.bulk_size, caps.incremental_pull) == (100, False)
+    assert (caps.bulk_size, caps.session_size, caps.incremental_pull) == (100, 100, False)
     assert WorkbookConnector(path, PLAN_KEY, batch_size=5).capabilities.bulk_size == 5
 
 
 def test_seeding_creates_the_four_sheets_and_one_row_per_item(path: Path) -> None:
     connector = WorkbookConnector(path, PLAN_KEY)
-    assert connector.find_items() == {}
+    assert connector.find_items().items == {}
     assert connector.ensure_container(SPEC) == str(path)
-    result = connector.create_items(GAP)
+    result = connector.create_items(GAP, {})
     assert [item.key for item in result.created] == ["gap-report", "gate"]
     assert result.failed == []
 
@@ -312,7 +329,7 @@ def test_seeding_creates_the_four_sheets_and_one_row_per_item(path: Path) -> Non
     assert about["Template"] == "iso20000-1-2018" and about["Start"] == datetime(2027, 1, 4)
     assert "Status to Notes" in about["Note"] and "rewritten by iso20k-sync" in about["Note"]
 
-    items = connector.find_items()
+    items = connector.find_items().items
     assert {k: (i.kind, i.external_id) for k, i in items.items()} == {
         "gap-report": (ItemKind.task, "gap-report"),
         "gate": (ItemKind.milestone, "gate"),
@@ -323,10 +340,10 @@ def test_seeding_creates_the_four_sheets_and_one_row_per_item(path: Path) -> Non
 def test_seeding_again_adds_nothing_and_leaves_the_file_alone(path: Path) -> None:
     connector = WorkbookConnector(path, PLAN_KEY)
     connector.ensure_container(SPEC)
-    first = connector.create_items(GAP)
+    first = connector.create_items(GAP, {})
     before = path.read_bytes()
     assert connector.ensure_container(SPEC) == str(path)
-    again = connector.create_items(GAP)
+    again = connector.create_items(GAP, {})
     assert again.created == first.created
     assert path.read_bytes() == before
     book = openpyxl.load_workbook(path)
@@ -336,6 +353,7 @@ def test_seeding_again_adds_nothing_and_leaves_the_file_alone(path: Path) -> Non
 def test_items_seeded_later_go_below_the_users_rows_under_the_right_headers(edited, path, plan) -> None:
     later = ItemSpec(
         key="G",
+        uid=stable_id(PLAN_KEY, "G"),
         kind=ItemKind.milestone,
         title='=HYPERLINK("x")',  # text, never a formula
         start=date(2027, 3, 1),
@@ -343,7 +361,7 @@ def test_items_seeded_later_go_below_the_users_rows_under_the_right_headers(edit
         duration_days=0,
         baseline_cost=D("99.90"),
     )
-    result = edited.create_items([*plan_items(plan), later])
+    result = edited.create_items([*plan_items(plan), later], {})
     assert [item.key for item in result.created] == [*(t.id for t in plan.tasks), "G"]
     ws = openpyxl.load_workbook(path)[L.TASKS]
     cols = headers(ws)
@@ -363,7 +381,7 @@ def test_items_seeded_later_go_below_the_users_rows_under_the_right_headers(edit
 
 
 def test_pull_reads_what_the_project_manager_typed(edited: WorkbookConnector, plan: Plan) -> None:
-    items = edited.find_items()
+    items = edited.find_items().items
     assert set(items) == {"A", "B", "M1", "C", "D", "F", "M2", "my-own"}
     assert items["M1"].kind is ItemKind.milestone and items["B"].kind is ItemKind.task
     assert items["A"].url.endswith("#Tasks!A9")
@@ -379,26 +397,24 @@ def test_pull_reads_what_the_project_manager_typed(edited: WorkbookConnector, pl
     assert result.missing == ["E"]
     got = {record.key: record.progress for record in result.records}
     assert list(got) == ["M2", "F", "M1", "B", "A"]  # sheet order; C and D skipped, my-own not seeded
-    assert got["A"] == TaskProgress(
-        task_id="A",
-        state=TaskState.done,
+    assert got["A"] == ItemProgress(
+        state=ItemState.done,
         percent_complete=D(100),
         actual_start=date(2027, 1, 4),
         actual_finish=date(2027, 1, 8),
         actual_cost=D(4200),
     )
-    assert got["B"] == TaskProgress(
-        task_id="B",
-        state=TaskState.in_progress,
+    assert got["B"] == ItemProgress(
+        state=ItemState.in_progress,
         percent_complete=D(50),
         actual_start=date(2027, 1, 11),
         actual_cost=D("1500.5"),
     )
-    assert got["F"] == TaskProgress(
-        task_id="F", state=TaskState.in_progress, percent_complete=D(40), actual_start=date(2027, 1, 12)
+    assert got["F"] == ItemProgress(
+        state=ItemState.in_progress, percent_complete=D(40), actual_start=date(2027, 1, 12)
     )
-    assert (got["M1"].state, got["M1"].percent_complete) == (TaskState.done, D(100))
-    assert got["M2"] == TaskProgress(task_id="M2", state=TaskState.not_started)
+    assert (got["M1"].state, got["M1"].percent_complete) == (ItemState.done, D(100))
+    assert got["M2"] == ItemProgress()  # nothing typed: the analytics count it as not started
 
 
 def test_a_key_typed_twice_is_reported_and_the_first_row_counts(seeded, path) -> None:
@@ -411,7 +427,7 @@ def test_a_key_typed_twice_is_reported_and_the_first_row_counts(seeded, path) ->
     ws.cell(copy, headers(ws)["% Complete"]).value = 90
     book.save(path)
 
-    result = seeded.pull_progress(seeded.find_items(), None)
+    result = seeded.pull_progress(seeded.find_items().items, None)
     assert result.problems == [
         f"plan.xlsx Tasks!A{copy}: key 'B' appears again (first at row 3); this row is ignored"
     ]
@@ -427,7 +443,7 @@ def test_a_finish_before_the_start_and_other_bad_cells_skip_the_row(seeded, path
     edit(ws, "D", cost="2000")
     book.save(path)
 
-    result = seeded.pull_progress(seeded.find_items(), None)
+    result = seeded.pull_progress(seeded.find_items().items, None)
     assert result.problems == [
         "plan.xlsx Tasks!I2: Status 'Finished' is not one of Not started, In progress, Done (or blank)",
         "plan.xlsx Tasks!M2: Actual cost -5 is negative; expected an amount of 0 or more",
@@ -448,35 +464,43 @@ def ref(value: object, number_format: str = "General") -> CellValue:
 @pytest.mark.parametrize(
     ("cells", "expected"),
     [
-        ({}, TaskProgress(task_id="k", state=TaskState.not_started)),
-        ({"Status": "  "}, TaskProgress(task_id="k", state=TaskState.not_started)),
-        ({"Status": "DONE"}, TaskProgress(task_id="k", state=TaskState.done, percent_complete=D(100))),
-        (
-            {"Status": "Done", "% Complete": 80},
-            TaskProgress(task_id="k", state="done", percent_complete=D(80)),
-        ),
-        ({"Status": "In progress"}, TaskProgress(task_id="k", state=TaskState.in_progress)),
-        ({"% Complete": 100}, TaskProgress(task_id="k", state=TaskState.done, percent_complete=D(100))),
-        ({"% Complete": 0.25}, TaskProgress(task_id="k", state="in_progress", percent_complete=D("0.25"))),
-        (
-            {"% Complete": " 12.5 % "},
-            TaskProgress(task_id="k", state="in_progress", percent_complete=D("12.5")),
-        ),
-        (
-            {"Actual finish": datetime(2027, 1, 8, 17, 30)},
-            TaskProgress(task_id="k", state="done", percent_complete=D(100), actual_finish=date(2027, 1, 8)),
-        ),
+        ({}, ItemProgress()),
+        ({"Status": "  "}, ItemProgress()),
+        ({"Status": "DONE"}, ItemProgress(state=ItemState.done, percent_complete=D(100))),
+        ({"Status": "Done", "% Complete": 80}, ItemProgress(state="done", percent_complete=D(80))),
+        ({"Status": "In progress"}, ItemProgress(state=ItemState.in_progress)),
+        ({"% Complete": 100}, ItemProgress(percent_complete=D(100))),
+        ({"% Complete": 0.25}, ItemProgress(percent_complete=D("0.25"))),
+        ({"% Complete": " 12.5 % "}, ItemProgress(percent_complete=D("12.5"))),
+        ({"Actual finish": datetime(2027, 1, 8, 17, 30)}, ItemProgress(actual_finish=date(2027, 1, 8))),
         (
             {"Actual start": "2027-01-04T09:00", "Actual cost": D("0")},
-            TaskProgress(task_id="k", state="in_progress", actual_start=date(2027, 1, 4), actual_cost=D(0)),
+            ItemProgress(actual_start=date(2027, 1, 4), actual_cost=D(0)),
         ),
-        ({"Notes": 42}, TaskProgress(task_id="k", state=TaskState.not_started)),
+        ({"Notes": 42}, ItemProgress()),
     ],
 )
-def test_what_a_row_accepts(cells: dict[str, object], expected: TaskProgress) -> None:
-    progress, problems = read_row("k", {header: ref(value) for header, value in cells.items()})
+def test_what_a_row_accepts(cells: dict[str, object], expected: ItemProgress) -> None:
+    progress, problems = read_row({header: ref(value) for header, value in cells.items()})
     assert problems == []
     assert progress == expected
+
+
+@pytest.mark.parametrize(
+    ("cells", "state", "fraction"),
+    [
+        ({"% Complete": 100}, "done", D(1)),
+        ({"% Complete": 25}, "in_progress", D("0.25")),
+        ({"Actual finish": datetime(2027, 1, 8)}, "done", D(1)),
+        ({"Actual start": date(2027, 1, 4)}, "in_progress", D(0)),
+        ({}, "not_started", D(0)),
+    ],
+)
+def test_a_blank_status_is_worked_out_from_the_other_cells(cells, state, fraction) -> None:
+    progress, _ = read_row({header: ref(value) for header, value in cells.items()})
+    assert progress is not None
+    fact = task_progress(ProgressRecord(key="k", progress=progress))
+    assert (fact.effective_state.value, fact.fraction_complete) == (state, fraction)
 
 
 @pytest.mark.parametrize(
@@ -490,7 +514,7 @@ def test_what_a_row_accepts(cells: dict[str, object], expected: TaskProgress) ->
     ],
 )
 def test_percentages(value: object, number_format: str, expected: Decimal) -> None:
-    progress, problems = read_row("k", {"% Complete": ref(value, number_format)})
+    progress, problems = read_row({"% Complete": ref(value, number_format)})
     assert problems == [] and progress is not None
     assert progress.percent_complete == expected
 
@@ -508,7 +532,7 @@ def test_percentages(value: object, number_format: str, expected: Decimal) -> No
     ],
 )
 def test_what_a_row_refuses(header: str, value: object, number_format: str, message: str) -> None:
-    progress, problems = read_row("k", {header: ref(value, number_format)})
+    progress, problems = read_row({header: ref(value, number_format)})
     assert progress is None
     assert problems == [f"Tasks!J2: {message}"]
 
@@ -518,7 +542,7 @@ def test_a_missing_header_names_the_sheet_and_the_header(seeded, path) -> None:
     book[L.TASKS]["J1"] = "Percent"
     book.save(path)
     with pytest.raises(TrackerError, match=r"plan\.xlsx: the Tasks sheet has no '% Complete' column header"):
-        seeded.pull_progress(seeded.find_items(), None)
+        seeded.pull_progress(seeded.find_items().items, None)
 
 
 def test_the_kind_falls_back_to_the_milestones_sheet(seeded, path) -> None:
@@ -527,7 +551,7 @@ def test_the_kind_falls_back_to_the_milestones_sheet(seeded, path) -> None:
     for row in range(2, ws.max_row + 1):
         ws.cell(row, TASK_COLUMNS.index("Kind") + 1).value = None
     book.save(path)
-    kinds = {key: item.kind for key, item in seeded.find_items().items()}
+    kinds = {key: item.kind for key, item in seeded.find_items().items.items()}
     assert kinds["M1"] is kinds["M2"] is ItemKind.milestone
     assert kinds["A"] is ItemKind.task
 
@@ -543,8 +567,15 @@ def test_a_missing_workbook_is_an_error_on_pull(path: Path) -> None:
 
 @pytest.fixture
 def status(edited: WorkbookConnector, plan: Plan) -> PlanStatus:
-    records = edited.pull_progress(edited.find_items(), None).records
-    return plan_status(plan, [r.progress for r in records], [], STATUS_DATE)
+    records = edited.pull_progress(edited.find_items().items, None).records
+    return plan_status(plan, [task_progress(r) for r in records], [], STATUS_DATE)
+
+
+def write_status(connector: WorkbookConnector, status: PlanStatus) -> None:
+    """Write the status as the engine does: rendered once as notes, every note sent (the workbook
+    rewrites them all)."""
+    notes = [NoteWrite(note=note) for note in render_notes(status)]
+    connector.write_notes(notes, connector.find_items().items)
 
 
 def test_writing_the_status_changes_no_cell_of_the_tasks_sheet(edited, path, status) -> None:
@@ -554,17 +585,17 @@ def test_writing_the_status_changes_no_cell_of_the_tasks_sheet(edited, path, sta
     checks = validations(path)
     assert len(checks) == 5
 
-    edited.write_status(status, edited.find_items())
+    write_status(edited, status)
     assert snapshot(path) == before
     assert validations(path) == checks
-    edited.write_status(status, edited.find_items())  # and again
+    write_status(edited, status)  # and again
     assert snapshot(path) == before
     assert validations(path) == checks
     assert openpyxl.load_workbook(path).sheetnames == ["Tasks", "Milestones", "Status", "About"]
 
 
 def test_the_status_sheet_shows_the_rag_and_the_figures(edited, path, status) -> None:
-    edited.write_status(status, edited.find_items())
+    write_status(edited, status)
     ws = openpyxl.load_workbook(path)[L.STATUS]
     cells = {row[0]: row[1:] for row in ws.iter_rows(values_only=True) if row[0] is not None}
     rag = next(cell for row in ws.iter_rows() for cell in row if cell.value == status.rag.value.upper())
@@ -596,14 +627,14 @@ def test_the_status_sheet_shows_the_rag_and_the_figures(edited, path, status) ->
     assert "Problems" in cells
 
     late = status.model_copy(update={"rag": Rag.red, "reason": "milestone 'Certified': past due"})
-    edited.write_status(late, {})
+    write_status(edited, late)
     ws = openpyxl.load_workbook(path)[L.STATUS]
     rag = next(row[1] for row in ws.iter_rows() if row[0].value == "RAG")
     assert (rag.value, rag.fill.fgColor.rgb) == ("RED", "00FFC7CE")
 
 
 def test_the_milestones_sheet_gets_forecast_variance_rag_and_reason(edited, path, status) -> None:
-    edited.write_status(status, edited.find_items())
+    write_status(edited, status)
     ws = openpyxl.load_workbook(path)[L.MILESTONES]
     rows = {row[0]: row for row in ws.iter_rows(min_row=2, values_only=True)}
     for milestone in status.milestones:
@@ -629,7 +660,7 @@ def test_a_crash_before_the_rename_leaves_the_old_workbook_and_no_temporary(
 
     monkeypatch.setattr(storage.os, "replace", crash)
     with pytest.raises(KeyboardInterrupt):
-        edited.write_status(status, {})
+        write_status(edited, status)
     assert path.read_bytes() == before
     assert [p.name for p in path.parent.iterdir()] == ["plan.xlsx"]
     assert openpyxl.load_workbook(path).sheetnames == ["Tasks", "Milestones", "Status", "About"]
@@ -638,12 +669,15 @@ def test_a_crash_before_the_rename_leaves_the_old_workbook_and_no_temporary(
 KILLED = """\
 import sys
 from pathlib import Path
-from connectors.workbook import WorkbookConnector
+from connectors.values import NoteWrite
+from connectors.workbook.connector import WorkbookConnector
 from iso20k_sync.analytics import PlanStatus
+from iso20k_sync.engine.notes import render_notes
 status = PlanStatus.model_validate_json(Path(sys.argv[2]).read_text())
 connector = WorkbookConnector(Path(sys.argv[1]), "acme-2027")
+notes = [NoteWrite(note=note) for note in render_notes(status)]
 while True:
-    connector.write_status(status, {})
+    connector.write_notes(notes, {})
     print("saved", flush=True)
 """
 
@@ -665,7 +699,7 @@ def test_a_workbook_killed_while_saving_always_opens(edited, path, status, tmp_p
         process.wait()
         process.stdout.close()
         assert snapshot(path) == before  # opens, and the Tasks sheet is intact
-        assert WorkbookConnector(path, PLAN_KEY).find_items()["A"].kind is ItemKind.task
+        assert WorkbookConnector(path, PLAN_KEY).find_items().items["A"].kind is ItemKind.task
     leftovers = [p.name for p in path.parent.iterdir() if p.name != "plan.xlsx"]
     assert all(name.startswith(".plan.xlsx.") and name.endswith(".tmp") for name in leftovers)
 
@@ -699,9 +733,9 @@ def test_a_workbook_open_in_libreoffice_is_not_overwritten(edited, path, status)
     with pytest.raises(
         TrackerError, match=r"open in Excel or LibreOffice \(lock file \.~lock\.plan\.xlsx#\)"
     ):
-        edited.write_status(status, {})
+        write_status(edited, status)
     assert path.read_bytes() == before
-    assert edited.pull_progress(edited.find_items(), None).records  # reading is still fine
+    assert edited.pull_progress(edited.find_items().items, None).records  # reading is still fine
 
 
 def test_a_read_only_or_locked_workbook_is_a_clear_error(edited, path, status, monkeypatch) -> None:
@@ -709,7 +743,7 @@ def test_a_read_only_or_locked_workbook_is_a_clear_error(edited, path, status, m
     path.chmod(0o444)
     try:
         with pytest.raises(TrackerError, match="the file is read-only"):
-            edited.write_status(status, {})
+            write_status(edited, status)
     finally:
         path.chmod(0o644)
 
@@ -718,7 +752,7 @@ def test_a_read_only_or_locked_workbook_is_a_clear_error(edited, path, status, m
 
     monkeypatch.setattr(storage.os, "replace", locked)
     with pytest.raises(TrackerError, match="it is locked or not writable"):
-        edited.write_status(status, {})
+        write_status(edited, status)
     assert path.read_bytes() == before
     assert [p.name for p in path.parent.iterdir()] == ["plan.xlsx"]
 
@@ -726,6 +760,6 @@ def test_a_read_only_or_locked_workbook_is_a_clear_error(edited, path, status, m
 def test_a_symbolic_link_to_the_workbook_stays_a_link(edited, path, status) -> None:
     link = path.parent / "current.xlsx"
     link.symlink_to(path)
-    WorkbookConnector(link, PLAN_KEY).write_status(status, {})
+    write_status(WorkbookConnector(link, PLAN_KEY), status)
     assert link.is_symlink()
     assert openpyxl.load_workbook(path)[L.STATUS]["A1"].value == "Plan status at 2027-01-13"

@@ -13,10 +13,9 @@ from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
-from connectors.base import TrackerError
-from iso20k_sync.analytics.progress import TaskState
-from iso20k_sync.analytics.rag import Rag
-from iso20k_sync.export.cells import Value, money_format, put  # noqa: F401  (shared with the plan export)
+from ..errors import TrackerError
+from ..spreadsheet import Value, money_format, put  # noqa: F401  (shared with the plan export)
+from ..values import ItemState, Level
 
 TASKS = "Tasks"
 MILESTONES = "Milestones"
@@ -71,9 +70,9 @@ TASK_WIDTHS = {
 }
 
 STATE_LABELS = {
-    TaskState.not_started: "Not started",
-    TaskState.in_progress: "In progress",
-    TaskState.done: "Done",
+    ItemState.not_started: "Not started",
+    ItemState.in_progress: "In progress",
+    ItemState.done: "Done",
 }
 
 # --- Milestones ---------------------------------------------------------------------------------
@@ -102,12 +101,13 @@ MILESTONE_FONT = Font(italic=True)
 TITLE_FONT = Font(bold=True, size=13)
 WRAP = Alignment(wrap_text=True, vertical="top")
 RAG_STYLES = {
-    Rag.green: (PatternFill("solid", fgColor="C6EFCE"), Font(bold=True, color="006100")),
-    Rag.amber: (PatternFill("solid", fgColor="FFEB9C"), Font(bold=True, color="9C5700")),
-    Rag.red: (PatternFill("solid", fgColor="FFC7CE"), Font(bold=True, color="9C0006")),
+    Level.green: (PatternFill("solid", fgColor="C6EFCE"), Font(bold=True, color="006100")),
+    Level.amber: (PatternFill("solid", fgColor="FFEB9C"), Font(bold=True, color="9C5700")),
+    Level.red: (PatternFill("solid", fgColor="FFC7CE"), Font(bold=True, color="9C0006")),
 }
 
-def put_rag(cell: Cell, rag: Rag) -> None:
+
+def put_rag(cell: Cell, rag: Level) -> None:
     cell.value = rag.value.upper()
     cell.fill, cell.font = RAG_STYLES[rag]
     cell.alignment = Alignment(horizontal="center")

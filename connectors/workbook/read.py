@@ -1,9 +1,10 @@
-"""Reading the project manager's cells of one Tasks row into a :class:`TaskProgress`, or saying why not.
+"""Reading the project manager's cells of one Tasks row into an :class:`ItemProgress`, or saying why not.
 
 What is accepted (anything else is a problem that names the cell and what was expected):
 
-* **Status**: ``Not started``, ``In progress`` or ``Done`` in any case and spacing; blank means derive
-  it from the other cells (finish date or 100 % is done, a start date or some % is in progress).
+* **Status**: ``Not started``, ``In progress`` or ``Done`` in any case and spacing; blank leaves the
+  state to the other cells (the analytics count a finish date or 100 % as done, a start date or some %
+  as in progress).
 * **% Complete**: a number from 0 to 100, or text such as ``40`` or ``40%``; a cell formatted as a
   percentage holds a fraction (Excel shows 0.4 as 40 %), read as that percentage.
 * **Actual start / Actual finish**: a date (Excel dates, with or without a time) or ISO text
@@ -12,7 +13,7 @@ What is accepted (anything else is a problem that names the cell and what was ex
 * A formula is read by the result Excel or LibreOffice saved with it; one without a saved result (the
   workbook was last saved by a program that does not compute) is a problem until it is saved again.
 
-A task marked Done (or derived done) with % Complete blank is 100 % complete.
+A task marked Done with % Complete blank is 100 % complete.
 """
 
 from __future__ import annotations
@@ -25,8 +26,7 @@ from decimal import Decimal, InvalidOperation
 
 from pydantic import ValidationError
 
-from iso20k_sync.analytics.progress import TaskProgress, TaskState
-
+from ..values import ItemProgress, ItemState
 from . import layout as L
 
 HUNDRED = Decimal(100)
@@ -49,7 +49,7 @@ class Bad(ValueError):
     """A cell value that cannot be used; the message says what was expected."""
 
 
-def read_row(key: str, cells: Mapping[str, CellValue]) -> tuple[TaskProgress | None, list[str]]:
+def read_row(cells: Mapping[str, CellValue]) -> tuple[ItemProgress | None, list[str]]:
     """The progress one row reports, or None and one problem per bad cell."""
     problems: list[str] = []
 
@@ -81,9 +81,10 @@ def read_row(key: str, cells: Mapping[str, CellValue]) -> tuple[TaskProgress | N
         )
     if problems:
         return None, problems
+    if state is ItemState.done and percent is None:
+        percent = HUNDRED
     try:
-        progress = TaskProgress(
-            task_id=key,
+        progress = ItemProgress(
             state=state,
             percent_complete=percent,
             actual_start=start,
@@ -91,13 +92,9 @@ def read_row(key: str, cells: Mapping[str, CellValue]) -> tuple[TaskProgress | N
             actual_cost=cost,
         )
     except ValidationError as exc:  # every rule is checked above; this is a safety net
-        where = cells[L.STATE].ref if L.STATE in cells else key
-        return None, [f"{where}: row of {key!r} cannot be read: {exc.errors()[0]['msg']}"]
-    final = progress.effective_state
-    update: dict[str, object] = {"state": final}
-    if final is TaskState.done and progress.percent_complete is None:
-        update["percent_complete"] = HUNDRED
-    return progress.model_copy(update=update), []
+        where = next(iter(cells.values())).ref if cells else "row"
+        return None, [f"{where}: row cannot be read: {exc.errors()[0]['msg']}"]
+    return progress, []
 
 
 def _blank(value: object) -> bool:
@@ -123,7 +120,7 @@ def _number(value: object) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def _state(cell: CellValue) -> TaskState:
+def _state(cell: CellValue) -> ItemState:
     state = STATES.get(L.normal(cell.value)) if isinstance(cell.value, str) else None
     if state is None:
         choices = ", ".join(L.STATE_LABELS.values())

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from connectors.base import ContainerSpec, ItemKind, ItemSpec
-from iso20k_sync import __version__
-
+from .. import product
+from ..values import ContainerSpec, ItemKind, ItemSpec, ItemUpdate
 from . import layout as L
 
 LAST_ROW = 1048576  # validations cover whole columns, so rows added later are checked too
@@ -27,7 +27,7 @@ def new_workbook(spec: ContainerSpec) -> Workbook:
     book.create_sheet(L.STATUS)["A1"] = "No status yet: it appears here after the first status run."
     _about_sheet(book.create_sheet(L.ABOUT), spec)
     book.properties.title = f"{spec.plan_name} - tracker"
-    book.properties.creator = f"iso20k-sync {__version__}"
+    book.properties.creator = product()
     return book
 
 
@@ -118,7 +118,7 @@ def _about_sheet(ws: Worksheet, spec: ContainerSpec) -> None:
     L.put(ws, note_row, 1, "Note").font = L.HEADER_FONT
     L.put(ws, note_row, 2, note).alignment = L.WRAP
     ws.row_dimensions[note_row].height = 75
-    L.put(ws, note_row + 2, 1, f"Created by iso20k-sync {__version__}")
+    L.put(ws, note_row + 2, 1, f"Created by {product()}")
     ws.column_dimensions["A"].width = 16
     ws.column_dimensions["B"].width = 90
 
@@ -129,7 +129,7 @@ def append_task(ws: Worksheet, row: int, spec: ItemSpec, cols: Mapping[str, int]
     money = L.money_format(currency)
     values: dict[str, tuple[L.Value, str | None]] = {
         L.KEY: (spec.key, None),
-        L.PHASE: (spec.phase_name or spec.phase_key, None),
+        L.PHASE: (spec.phase_name or spec.parent, None),
         L.TASK: (spec.title, None),
         L.CLAUSES: (", ".join(spec.clauses) or None, None),
         L.OWNER_ROLE: (spec.owner_role, None),
@@ -158,7 +158,7 @@ def append_milestone(ws: Worksheet, row: int, spec: ItemSpec, cols: Mapping[str,
     values: dict[str, tuple[L.Value, str | None]] = {
         L.KEY: (spec.key, None),
         L.MILESTONE: (spec.title, None),
-        L.PHASE: (spec.phase_name or spec.phase_key, None),
+        L.PHASE: (spec.phase_name or spec.parent, None),
         L.BASELINE_DATE: (spec.due, L.DATE_FORMAT),
         L.FORECAST: (None, L.DATE_FORMAT),
         L.VARIANCE: (None, "0"),
@@ -171,3 +171,25 @@ def append_milestone(ws: Worksheet, row: int, spec: ItemSpec, cols: Mapping[str,
 def extend_filter(ws: Worksheet, last_row: int) -> None:
     """Let the autofilter cover every column and row, so a sort moves whole rows (hidden Kind too)."""
     ws.auto_filter.ref = f"A1:{get_column_letter(ws.max_column)}{max(last_row, 1)}"
+
+
+def update_task(ws: Worksheet, row: int, update: ItemUpdate, cols: Mapping[str, int]) -> bool:
+    """Rewrite the planned values ``update`` names in the Tasks row; True if a cell changed."""
+    milestone = L.text(ws.cell(row, cols[L.KIND]).value) == ItemKind.milestone if L.KIND in cols else False
+    values: dict[str, tuple[L.Value, str | None]] = {}
+    if update.title is not None:
+        values[L.TASK] = (update.title, None)
+    if update.due is not None:
+        values[L.PLANNED_FINISH] = (update.due, L.DATE_FORMAT)
+        if milestone:
+            values[L.PLANNED_START] = (update.due, L.DATE_FORMAT)
+    if update.start is not None and not milestone:
+        values[L.PLANNED_START] = (update.start, L.DATE_FORMAT)
+    changed = False
+    for header, (value, number_format) in values.items():
+        cell = ws.cell(row, cols[header])
+        current = cell.value.date() if isinstance(cell.value, datetime) else cell.value
+        if current != value:
+            L.put(ws, row, cols[header], value, number_format)
+            changed = True
+    return changed

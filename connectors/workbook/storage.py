@@ -1,5 +1,5 @@
 """Opening the tracker workbook (checking it belongs to the plan) and saving it atomically
-(:func:`iso20k_sync.files.atomic_path`: a crash leaves the old workbook or the new one)."""
+(:func:`connectors.files.atomic_path`: a crash leaves the old workbook or the new one)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,8 @@ from pathlib import Path
 import openpyxl
 from openpyxl import Workbook
 
-from connectors.base import TrackerError
-from iso20k_sync.files import OutputError, atomic_path
-
+from ..errors import TrackerError
+from ..files import atomic_path
 from .layout import ABOUT, PLAN_KEY_LABEL, normal, text
 
 
@@ -82,8 +81,6 @@ def save(book: Workbook, path: Path) -> None:
     try:
         with atomic_path(path) as temporary:
             book.save(temporary)
-    except OutputError as exc:
-        raise TrackerError(str(exc)) from exc
     except PermissionError as exc:
         raise TrackerError(
             f"cannot save {path}: it is locked or not writable ({exc.strerror or exc}); "
