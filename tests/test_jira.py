@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from connectors.base import TrackerError
+from connectors.errors import TrackerError
 from iso20k_sync.config import load_config
 from iso20k_sync.engine.seed import seed
 from iso20k_sync.engine.sync import sync
 from iso20k_sync.engine.trackers import connector_for, gates, item_specs, link_specs
 from iso20k_sync.store import Store
 
-from .fakes.jira_server import FakeJira
+from .fakes.jira import FakeJira
 
 PLAN_LABEL = "iso20k:acme-2027"
 

@@ -7,12 +7,12 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from iso20k_sync.analytics.progress import TaskProgress, TaskState
+from ..values import ItemProgress, ItemState
 
 CATEGORY_STATE = {
-    "new": TaskState.not_started,
-    "indeterminate": TaskState.in_progress,
-    "done": TaskState.done,
+    "new": ItemState.not_started,
+    "indeterminate": ItemState.in_progress,
+    "done": ItemState.done,
 }
 
 
@@ -43,13 +43,13 @@ def progress(
     cost_field: str | None,
     hours_per_day: float,
     status_map: dict[str, str],
-) -> tuple[TaskProgress, list[str]]:
+) -> tuple[ItemProgress, list[str]]:
     """The task's progress from an issue's fields, and what could not be read."""
     problems: list[str] = []
     status = fields.get("status") or {}
     mapped = status_map.get(status.get("name", ""))
     state = (
-        TaskState(mapped)
+        ItemState(mapped)
         if mapped
         else CATEGORY_STATE.get((status.get("statusCategory") or {}).get("key", ""))
     )
@@ -57,7 +57,7 @@ def progress(
     spent = fields.get("timespent")
     remaining = fields.get("timeestimate")
     percent = None
-    if state is TaskState.done:
+    if state is ItemState.done:
         percent = Decimal(100)
     elif spent and remaining is not None and spent + remaining > 0:
         percent = (Decimal(spent) * 100 / Decimal(spent + remaining)).quantize(Decimal("0.1"))
@@ -70,15 +70,14 @@ def progress(
         if cost is not None and cost < 0:
             problems.append(f"{key}: actual cost {cost} is negative")
             cost = None
-    facts = TaskProgress(
-        task_id=key,
+    facts = ItemProgress(
         state=state,
         percent_complete=percent,
-        actual_finish=_date(fields.get("resolutiondate")) if state is TaskState.done else None,
+        actual_finish=_date(fields.get("resolutiondate")) if state is ItemState.done else None,
         actual_cost=cost,
         time_spent_days=Decimal(spent) / seconds_per_day if spent else None,
         remaining_days=Decimal(remaining) / seconds_per_day
-        if remaining is not None and state is not TaskState.done
+        if remaining is not None and state is not ItemState.done
         else None,
     )
     return facts, problems
@@ -87,3 +86,19 @@ def progress(
 def _date(value: str | None) -> date | None:
     """The calendar date of a Jira timestamp (``2027-02-01T10:00:00.000+0100``), in its own offset."""
     return date.fromisoformat(value[:10]) if value else None
+
+
+def plain_text(body: Any) -> str:
+    """A comment body as text: wiki text as it is, Atlassian Document Format flattened to its text."""
+    if isinstance(body, str):
+        return body
+    if isinstance(body, dict):
+        own = body.get("text") if isinstance(body.get("text"), str) else ""
+        return own + " ".join(plain_text(child) for child in body.get("content") or [])
+    return ""
+
+
+def one_line(text: str, limit: int = 255) -> str:
+    """A summary Jira accepts: no line breaks (Jira refuses them), at most ``limit`` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
