@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 
-from connectors.base import ExternalItem, ItemKind, ProgressRecord
+from connectors.values import ExternalItem, ItemKind
 from iso20k_sync.analytics import Expense, TaskProgress, plan_status
 from iso20k_sync.store import Store
 from iso20k_sync.store.schema import TrackerItemRow
@@ -51,6 +51,7 @@ def test_migrations_create_every_table_and_run_twice(store):
         "expenses",
         "statuses",
         "digests",
+        "tracker_notes",
         "alembic_version",
     } <= tables
 
@@ -78,39 +79,44 @@ def test_one_mapping_row_per_task(store, plan_id):
         repo.session.flush()
 
 
+def progress(key: str, percent: int | None = None) -> tuple[TaskProgress, None]:
+    return TaskProgress(task_id=key, percent_complete=None if percent is None else D(percent)), None
+
+
 def test_snapshots_are_appended_and_the_newest_wins(store, plan_id):
     with store.transaction() as repo:
         first = repo.start_run(plan_id, "sync")
-        repo.append_snapshots(
-            first,
-            plan_id,
-            [ProgressRecord(key="A", progress=TaskProgress(task_id="A", percent_complete=D(20)))],
-        )
+        repo.append_snapshots(first, plan_id, date(2027, 1, 12), [progress("A", 20)])
     with store.transaction() as repo:
         second = repo.start_run(plan_id, "sync")
-        repo.append_snapshots(
-            second,
-            plan_id,
-            [ProgressRecord(key="A", progress=TaskProgress(task_id="A", percent_complete=D(60)))],
-        )
-        repo.append_snapshots(
-            second,
-            plan_id,
-            [ProgressRecord(key="B", progress=TaskProgress(task_id="B", percent_complete=D(100)))],
-        )
+        repo.append_snapshots(second, plan_id, date(2027, 1, 20), [progress("A", 60)])
+        repo.append_snapshots(second, plan_id, date(2027, 1, 20), [progress("B", 100)])
     with store.transaction() as repo:
         latest = repo.latest_progress(plan_id)
         assert latest["A"].percent_complete == D(60)
         assert latest["B"].effective_state.value == "done"
         assert repo.snapshot_count(plan_id) == 3  # history kept
-        before = repo.latest_progress(plan_id, as_of=datetime.now(UTC) - timedelta(days=1))
-        assert before == {}
+        assert repo.latest_progress(plan_id, date(2027, 1, 11)) == {}
+
+
+def test_progress_is_taken_as_of_its_status_date_not_when_it_was_pulled(store, plan_id):
+    with store.transaction() as repo:
+        run = repo.start_run(plan_id, "sync")
+        repo.append_snapshots(run, plan_id, date(2027, 1, 20), [progress("A", 60)])
+    with store.transaction() as repo:  # pulled later, for an earlier status date (a back-fill)
+        run = repo.start_run(plan_id, "sync")
+        repo.append_snapshots(run, plan_id, date(2027, 1, 12), [progress("A", 20)])
+    with store.transaction() as repo:
+        assert repo.latest_progress(plan_id, date(2027, 1, 12))["A"].percent_complete == D(20)
+        assert repo.latest_progress(plan_id, date(2027, 1, 19))["A"].percent_complete == D(20)
+        assert repo.latest_progress(plan_id, date(2027, 1, 20))["A"].percent_complete == D(60)
+        assert repo.latest_progress(plan_id)["A"].percent_complete == D(60)
 
 
 def test_a_failed_transaction_leaves_nothing(store, plan_id):
     with pytest.raises(RuntimeError), store.transaction() as repo:
         run = repo.start_run(plan_id, "sync")
-        repo.append_snapshots(run, plan_id, [ProgressRecord(key="A", progress=TaskProgress(task_id="A"))])
+        repo.append_snapshots(run, plan_id, date(2027, 1, 12), [progress("A")])
         raise RuntimeError("pull failed half way")
     with store.transaction() as repo:
         assert repo.snapshot_count(plan_id) == 0

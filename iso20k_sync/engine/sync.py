@@ -1,22 +1,31 @@
-"""The daily sync: pull progress, append snapshots, recompute the status, write it back.
+"""The daily sync: pull progress, append snapshots, recompute the status, write changed notes back.
 
 Each run is one transaction: the snapshots, the status and the run's success are committed together,
-or not at all. A failed pull leaves the previous state untouched and is recorded with its reason.
+or not at all. A failed pull leaves the previous state untouched and is recorded with its reason. The
+write-back sends only the notes whose content changed since they were last shown (every note, for a
+tracker that rewrites them all anyway), so an unchanged plan costs the pull alone.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from connectors.base import ItemKind, TrackerError
-from iso20k_sync.analytics import PlanStatus, plan_status
-from iso20k_sync.config import PlanConfig, ServiceConfig
-from iso20k_sync.errors import Iso20kError
-from iso20k_sync.store import Store
-from iso20k_sync.store.repository import now
+from connectors.errors import TrackerError
+from connectors.protocol import Connector
+from connectors.values import ExternalItem, ItemKind, NoteWrite, StatusNote
 
+from ..analytics import PlanStatus
+from ..config import PlanConfig, ServiceConfig
+from ..errors import Iso20kError
+from ..store import Store
+from ..store.repository import now
+from .mapping import task_progress
+from .notes import render_notes
 from .plans import seeded_plan
+from .status import status_at
 from .trackers import connector_for
 
 OVERLAP = timedelta(minutes=10)
@@ -36,33 +45,34 @@ class SyncReport:
     records: int
     status: PlanStatus
     problems: list[str] = field(default_factory=list)
+    notes_written: int = 0
     write_back_error: str | None = None
 
 
-def sync(config: ServiceConfig, plan_config: PlanConfig, store: Store, status_date: date) -> SyncReport:
+def sync(
+    config: ServiceConfig,
+    plan_config: PlanConfig,
+    store: Store,
+    status_date: date,
+    connector: Connector | None = None,
+) -> SyncReport:
     with store.transaction() as repo:
         row, baseline = seeded_plan(repo, plan_config)
         run_id = repo.start_run(row.id, "sync")
         items = {k: i for k, i in repo.items(row.id).items() if i.kind is not ItemKind.phase}
         last = repo.last_successful_sync(row.id)
         last_full = repo.last_successful_sync(row.id, full=True)
-    connector = connector_for(config, plan_config)
-    recent_full = last_full is not None and now() - last_full.started_at < FULL_PULL_EVERY
-    since = (
-        last.started_at - OVERLAP
-        if connector.capabilities.incremental_pull and last and recent_full
-        else None
-    )
+        memo = row.connector_memo or {}
     try:
+        connector = connector or connector_for(config, plan_config, memo)
+        recent_full = last_full is not None and now() - last_full.started_at < FULL_PULL_EVERY
+        incremental = connector.capabilities.incremental_pull and last is not None and recent_full
+        since = last.started_at - OVERLAP if incremental and last is not None else None
         pulled = connector.pull_progress(items, since)
         with store.transaction() as repo:
-            repo.append_snapshots(run_id, row.id, pulled.records)
-            facts = repo.latest_progress(row.id)
-            expenses = [expense for _, expense in repo.expenses(row.id)]
-            history = repo.status_history(row.id)
-            status = plan_status(
-                baseline, facts.values(), expenses, status_date, plan_config.analytics, history
-            )
+            facts = [(task_progress(r), r.updated_at) for r in pulled.records]
+            repo.append_snapshots(run_id, row.id, status_date, facts)
+            status = status_at(repo, row, baseline, plan_config.analytics, status_date)
             repo.save_status(row.id, run_id, status)
             problems = [
                 *pulled.problems,
@@ -71,17 +81,18 @@ def sync(config: ServiceConfig, plan_config: PlanConfig, store: Store, status_da
             ]
             counts = {"records": len(pulled.records), "full": since is None}
             repo.finish_run(run_id, "succeeded", counts, problems)
+            repo.set_memo(row.id, connector.memo())
     except (TrackerError, Iso20kError, OSError) as exc:
-        _record_failure(store, run_id, str(exc))
+        _record_failure(store, run_id, row.id, str(exc))
         raise SyncFailed(f"sync of plan {plan_config.name!r} failed: {exc}") from None
-    except Exception as exc:
-        _record_failure(store, run_id, f"{type(exc).__name__}: {exc}")
+    except BaseException as exc:
+        _record_failure(store, run_id, row.id, f"{type(exc).__name__}: {exc}")
         raise
 
     report = SyncReport(plan_config.name, run_id, len(pulled.records), status, problems)
     if plan_config.write_back and connector.capabilities.write_back:
         try:
-            connector.write_status(status, items)
+            report.notes_written = write_back(store, row.id, connector, render_notes(status), items)
         except (TrackerError, OSError) as exc:
             report.write_back_error = str(exc)
             with store.transaction() as repo:
@@ -89,6 +100,38 @@ def sync(config: ServiceConfig, plan_config: PlanConfig, store: Store, status_da
     return report
 
 
-def _record_failure(store: Store, run_id: int, reason: str) -> None:
+def write_back(
+    store: Store,
+    plan_id: int,
+    connector: Connector,
+    notes: Sequence[StatusNote],
+    items: dict[str, ExternalItem],
+) -> int:
+    """Write the notes whose content changed (all, for a tracker that rewrites them anyway) and remember
+    what the tracker now shows; returns how many notes it took."""
+    digests = {note.key or "": _digest(note) for note in notes}
+    with store.transaction() as repo:
+        shown = repo.notes_shown(plan_id)
+    rewrite = connector.capabilities.rewrite_notes
+    writes = [
+        NoteWrite(note=note, ref=shown.get(note.key or "", ("", None))[1])
+        for note in notes
+        if rewrite or shown.get(note.key or "", ("", None))[0] != digests[note.key or ""]
+    ]
+    if not writes:
+        return 0
+    with connector.changes():
+        receipts = connector.write_notes(writes, items)
+    with store.transaction() as repo:
+        repo.record_notes(plan_id, [(r.key or "", digests[r.key or ""], r.ref) for r in receipts])
+    return len(receipts)
+
+
+def _digest(note: StatusNote) -> str:
+    return hashlib.sha256(note.model_dump_json().encode()).hexdigest()
+
+
+def _record_failure(store: Store, run_id: int, plan_id: int, reason: str) -> None:
     with store.transaction() as repo:
         repo.finish_run(run_id, "failed", error=reason)
+        repo.set_memo(plan_id, None)

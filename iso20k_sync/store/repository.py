@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from connectors.base import ExternalItem, ProgressRecord
+from connectors.values import ExternalItem
 from iso20k_sync.analytics.progress import Expense, TaskProgress
 from iso20k_sync.analytics.status import PlanStatus, StatusPoint
 from iso20k_sync.errors import Iso20kError
@@ -29,6 +29,7 @@ from .schema import (
     StatusRow,
     SyncRunRow,
     TrackerItemRow,
+    TrackerNoteRow,
 )
 
 
@@ -127,12 +128,19 @@ class Repository:
     def baseline(row: PlanRow) -> Plan:
         return Plan.model_validate(row.baseline)
 
+    def set_memo(self, plan_id: int, memo: dict[str, Any] | None) -> None:
+        """Keep what the connector's checks learnt (None forgets it, so the next run checks again)."""
+        self.session.get_one(PlanRow, plan_id).connector_memo = memo or None
+
     # --- tracker items ----------------------------------------------------------------------------
 
     def items(self, plan_id: int) -> dict[str, ExternalItem]:
         rows = self.session.scalars(select(TrackerItemRow).where(TrackerItemRow.plan_id == plan_id))
         return {
-            r.key: ExternalItem(key=r.key, kind=r.kind, external_id=r.external_id, url=r.url) for r in rows
+            r.key: ExternalItem(
+                key=r.key, kind=r.kind, external_id=r.external_id, display_id=r.display_id, url=r.url
+            )
+            for r in rows
         }
 
     def record_items(self, plan_id: int, items: Iterable[ExternalItem]) -> int:
@@ -146,6 +154,7 @@ class Repository:
                     key=item.key,
                     kind=item.kind.value,
                     external_id=item.external_id,
+                    display_id=item.display_id,
                     url=item.url,
                     created_at=now(),
                 )
@@ -175,7 +184,8 @@ class Repository:
         row = self.session.get_one(SyncRunRow, run_id)
         row.finished_at = now()
         row.outcome = outcome
-        row.counts = counts or {}
+        if counts is not None:
+            row.counts = counts
         row.problems = problems or []
         row.error = error
 
@@ -185,7 +195,8 @@ class Repository:
         row.counts = {**row.counts, **counts}
 
     def interrupted_seed(self, plan_id: int) -> datetime | None:
-        """When the last seed that never finished started creating items (it was killed), if it was."""
+        """When the last seed, if it did not succeed (killed, interrupted or failed), last started creating
+        items."""
         query = (
             select(SyncRunRow)
             .where(SyncRunRow.plan_id == plan_id, SyncRunRow.kind == "seed")
@@ -193,7 +204,7 @@ class Repository:
             .limit(1)
         )
         row = self.session.scalar(query)
-        if row is None or row.outcome != "running" or "creating_since" not in row.counts:
+        if row is None or row.outcome == "succeeded" or "creating_since" not in row.counts:
             return None
         return datetime.fromisoformat(row.counts["creating_since"])
 
@@ -226,34 +237,52 @@ class Repository:
 
     # --- progress ---------------------------------------------------------------------------------
 
-    def append_snapshots(self, run_id: int, plan_id: int, records: Iterable[ProgressRecord]) -> int:
+    def append_snapshots(
+        self,
+        run_id: int,
+        plan_id: int,
+        status_date: date,
+        facts: Iterable[tuple[TaskProgress, datetime | None]],
+    ) -> int:
+        """Append one snapshot per task, pulled for ``status_date``: its progress and when the tracker
+        says it last changed."""
         captured = now()
         rows = [
             SnapshotRow(
                 run_id=run_id,
                 plan_id=plan_id,
-                key=r.key,
-                state=r.progress.effective_state.value,
-                percent_complete=r.progress.percent_complete,
-                actual_cost=r.progress.actual_cost,
-                facts=r.progress.model_dump(mode="json"),
-                updated_at=r.updated_at,
+                key=progress.task_id,
+                state=progress.effective_state.value,
+                percent_complete=progress.percent_complete,
+                actual_cost=progress.actual_cost,
+                facts=progress.model_dump(mode="json"),
+                updated_at=updated_at,
                 captured_at=captured,
+                status_date=status_date,
             )
-            for r in records
+            for progress, updated_at in facts
         ]
         self.session.add_all(rows)
         self.session.flush()
         return len(rows)
 
-    def latest_progress(self, plan_id: int, as_of: datetime | None = None) -> dict[str, TaskProgress]:
-        """The newest snapshot of each task (captured at or before ``as_of``)."""
-        newest = select(func.max(SnapshotRow.id)).where(SnapshotRow.plan_id == plan_id)
-        if as_of is not None:
-            newest = newest.where(SnapshotRow.captured_at <= as_of)
-        newest = newest.group_by(SnapshotRow.key)
-        rows = self.session.scalars(select(SnapshotRow).where(SnapshotRow.id.in_(newest)))
-        return {row.key: TaskProgress.model_validate(row.facts) for row in rows}
+    def latest_progress(self, plan_id: int, status_date: date | None = None) -> dict[str, TaskProgress]:
+        """Each task's progress as known at ``status_date``: its snapshot with the latest status date at
+        or before it (of several for one date, the newest)."""
+        newest = (
+            func.row_number()
+            .over(
+                partition_by=SnapshotRow.key,
+                order_by=(SnapshotRow.status_date.desc(), SnapshotRow.id.desc()),
+            )
+            .label("rank")
+        )
+        ranked = select(SnapshotRow.id, newest).where(SnapshotRow.plan_id == plan_id)
+        if status_date is not None:
+            ranked = ranked.where(SnapshotRow.status_date <= status_date)
+        chosen = ranked.subquery()
+        query = select(SnapshotRow).join(chosen, SnapshotRow.id == chosen.c.id).where(chosen.c.rank == 1)
+        return {row.key: TaskProgress.model_validate(row.facts) for row in self.session.scalars(query)}
 
     def snapshot_count(self, plan_id: int) -> int:
         return self.session.scalar(select(func.count()).where(SnapshotRow.plan_id == plan_id)) or 0
@@ -322,6 +351,27 @@ class Repository:
         if latest is None:
             return []
         return [p for p in latest.history if before is None or p.status_date < before]
+
+    # --- notes shown in the tracker ---------------------------------------------------------------
+
+    def notes_shown(self, plan_id: int) -> dict[str, tuple[str, str | None]]:
+        """Item key ("" for the plan) -> (digest, tracker reference) of each note as last written."""
+        rows = self.session.scalars(select(TrackerNoteRow).where(TrackerNoteRow.plan_id == plan_id))
+        return {row.key: (row.digest, row.ref) for row in rows}
+
+    def record_notes(self, plan_id: int, shown: Iterable[tuple[str, str, str | None]]) -> None:
+        """Remember (key, digest, reference) of notes just written to the tracker."""
+        rows = {
+            row.key: row
+            for row in self.session.scalars(select(TrackerNoteRow).where(TrackerNoteRow.plan_id == plan_id))
+        }
+        for key, digest, ref in shown:
+            row = rows.get(key)
+            if row is None:
+                row = rows[key] = TrackerNoteRow(plan_id=plan_id, key=key, digest=digest, written_at=now())
+                self.session.add(row)
+            row.digest, row.ref, row.written_at = digest, ref, now()
+        self.session.flush()
 
     # --- digests ----------------------------------------------------------------------------------
 

@@ -67,6 +67,9 @@ class PlanRow(Base):
     container: Mapped[str | None] = mapped_column(Text, comment="Project key, workbook path, ...")
     created_at: Mapped[datetime]
     seeded_at: Mapped[datetime | None]
+    connector_memo: Mapped[dict[str, Any] | None] = mapped_column(
+        comment="What the connector's checks learnt (field ids, deployment), reused by later runs"
+    )
 
 
 class TrackerItemRow(Base):
@@ -80,8 +83,23 @@ class TrackerItemRow(Base):
     key: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(20))
     external_id: Mapped[str] = mapped_column(String(200))
+    display_id: Mapped[str | None] = mapped_column(String(200))
     url: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
+
+
+class TrackerNoteRow(Base):
+    """A status note as last shown in the tracker: written again only when its digest changes."""
+
+    __tablename__ = "tracker_notes"
+    __table_args__ = (UniqueConstraint("plan_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(100), comment="Item key; empty for the plan's note")
+    digest: Mapped[str] = mapped_column(String(64), comment="SHA-256 of the note as written")
+    ref: Mapped[str | None] = mapped_column(String(200), comment="The tracker's id of it (a comment)")
+    written_at: Mapped[datetime]
 
 
 class SyncRunRow(Base):
@@ -114,6 +132,7 @@ class SnapshotRow(Base):
     facts: Mapped[dict[str, Any]] = mapped_column(comment="The TaskProgress as JSON")
     updated_at: Mapped[datetime | None] = mapped_column(comment="When the tracker says it changed")
     captured_at: Mapped[datetime]
+    status_date: Mapped[date] = mapped_column(comment="The status date it was pulled for")
 
 
 class ExpenseRow(Base):

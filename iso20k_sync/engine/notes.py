@@ -1,0 +1,205 @@
+"""The plan status rendered once, as tracker-neutral notes: one per milestone and one for the plan.
+
+Every tracker shows these same words and figures: Jira and GitLab as a comment per milestone, the workbook
+as its Milestones and Status sheets. A milestone note's text carries no status date, so it changes only
+when the milestone's outlook changes and an unchanged status writes nothing (which keeps the tracker's
+"updated" times, and so the next incremental pull, quiet). The plan's note holds the whole status for
+trackers that show a page of it (the workbook's Status sheet).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from connectors.values import Column, Figure, FigureKind, Level, Scalar, StatusNote, Table
+
+from ..analytics import MilestoneStatus, PlanStatus
+from ..analytics.earned_value import EarnedValue
+
+EV_ROWS = (
+    ("BAC", "bac", "Budget at completion"),
+    ("PV", "pv", "Planned value: baseline cost of the work planned by the status date"),
+    ("EV", "ev", "Earned value: baseline cost of the work done"),
+    ("AC", "ac", "Actual cost"),
+    ("CV", "cv", "Cost variance EV - AC; negative is over budget"),
+    ("SV", "sv", "Schedule variance EV - PV; negative is behind"),
+    ("CPI", "cpi", "Cost performance index EV / AC"),
+    ("SPI", "spi", "Schedule performance index EV / PV"),
+    ("EAC", "eac", "Estimate at completion"),
+    ("ETC", "etc", "Estimate to complete EAC - AC"),
+    ("VAC", "vac", "Variance at completion BAC - EAC; negative is an overrun"),
+    ("TCPI (BAC)", "tcpi_bac", "Cost efficiency needed on the rest to finish within BAC"),
+    ("TCPI (EAC)", "tcpi_eac", "Cost efficiency needed on the rest to finish within the EAC"),
+)
+RATIOS = {"cpi", "spi", "tcpi_bac", "tcpi_eac"}
+ES_ROWS = (
+    ("PD", "planned_duration", "Planned duration, working days"),
+    ("AT", "actual_time", "Working days elapsed at the status date"),
+    ("ES", "es", "Earned schedule: working day by which today's earned value was planned"),
+    ("SV(t)", "sv_t", "Schedule variance in time ES - AT, working days; negative is behind"),
+    ("SPI(t)", "spi_t", "Schedule performance index in time ES / AT"),
+    ("IEAC(t)", "ieac_t", "Independent estimate of the duration PD / SPI(t), working days"),
+)
+CATEGORY_COLUMNS = (
+    "Category",
+    "Baseline (BAC)",
+    "Planned to date (PV)",
+    "Earned (EV)",
+    "Actual (AC)",
+    "Variance (CV = EV - AC)",
+    "Forecast at completion (EAC)",
+)
+TREND_COLUMNS = (
+    ("Date", FigureKind.date),
+    ("PV", FigureKind.money),
+    ("EV", FigureKind.money),
+    ("AC", FigureKind.money),
+    ("SPI", FigureKind.ratio),
+    ("CPI", FigureKind.ratio),
+    ("SPI(t)", FigureKind.ratio),
+    ("EAC", FigureKind.money),
+    ("Forecast finish", FigureKind.date),
+    ("RAG", FigureKind.level),
+)
+
+
+def render_notes(status: PlanStatus) -> list[StatusNote]:
+    """The plan's note first, then one note per milestone in plan order."""
+    return [plan_note(status), *(milestone_note(m, status.currency) for m in status.milestones)]
+
+
+def milestone_note(milestone: MilestoneStatus, currency: str = "") -> StatusNote:
+    m = milestone
+    text = (
+        f"{m.rag.value.upper()}: forecast {m.forecast} against the baseline {m.baseline} "
+        f"({m.variance_days:+d} working days). {m.reason[:1].upper()}{m.reason[1:]}."
+    )
+    return StatusNote(
+        key=m.id,
+        level=Level(m.rag.value),
+        title=m.name,
+        text=text,
+        currency=currency,
+        figures=[
+            Figure(name="baseline", label="Baseline", value=m.baseline, kind=FigureKind.date),
+            Figure(name="forecast", label="Forecast", value=m.forecast, kind=FigureKind.date),
+            Figure(
+                name="variance", label="Variance (working days)", value=m.variance_days, kind=FigureKind.count
+            ),
+            Figure(name="reason", label="Reason", value=m.reason),
+        ],
+    )
+
+
+def plan_note(status: PlanStatus) -> StatusNote:
+    """The whole status: headline, task counts, earned value, earned schedule, by category, trend and
+    problems."""
+    slip = (status.forecast_finish - status.baseline_finish).days
+    day = FigureKind.date
+    headline = [
+        Figure(name="status_date", label="Status date", value=status.status_date, kind=FigureKind.date),
+        Figure(name="rag", label="RAG", value=status.rag.value, kind=FigureKind.level),
+        Figure(name="reason", label="Reason", value=status.reason),
+        Figure(name="baseline_finish", label="Baseline finish", value=status.baseline_finish, kind=day),
+        Figure(name="forecast_finish", label="Forecast finish", value=status.forecast_finish, kind=day),
+        Figure(
+            name="finish_variance",
+            label="Finish variance (calendar days)",
+            value=slip,
+            kind=FigureKind.count,
+            note="positive is late",
+        ),
+        Figure(name="template", label="Template", value=status.template),
+    ]
+    counts = status.tasks
+    tasks = [
+        Figure(name=name, label=label, value=value, kind=FigureKind.count, group="Tasks")
+        for name, label, value in (
+            ("not_started", "Not started", counts.not_started),
+            ("in_progress", "In progress", counts.in_progress),
+            ("done", "Done", counts.done),
+            ("total", "Total", counts.not_started + counts.in_progress + counts.done),
+        )
+    ]
+    return StatusNote(
+        key=None,
+        level=Level(status.rag.value),
+        title=f"Plan status at {status.status_date.isoformat()}",
+        text=status.reason,
+        currency=status.currency,
+        figures=[*headline, *tasks, *_earned_value(status), *_earned_schedule(status)],
+        tables=[_categories(status), _trend(status), _problems(status)],
+    )
+
+
+def _earned_value(status: PlanStatus) -> list[Figure]:
+    ev = status.earned_value
+    group = f"Earned value ({status.currency})"
+    figures = []
+    for label, name, meaning in EV_ROWS:
+        value: Decimal | None = getattr(ev, name)
+        if name == "eac":
+            note = f"{meaning}, method {ev.eac_method.value}"
+            if "eac" in ev.unavailable:
+                note += f": {ev.unavailable['eac']}"
+        elif value is None:
+            note = f"{meaning}: not available, {ev.unavailable.get(name, 'no reason given')}"
+        else:
+            note = meaning
+        kind = FigureKind.ratio if name in RATIOS else FigureKind.money
+        figures.append(Figure(name=name, label=label, value=value, kind=kind, note=note, group=group))
+    figures.append(
+        Figure(
+            name="unallocated_ac",
+            label="Unallocated AC",
+            value=status.unallocated_actual_cost,
+            kind=FigureKind.money,
+            note="Expenses not tied to a task",
+            group=group,
+        )
+    )
+    return figures
+
+
+def _earned_schedule(status: PlanStatus) -> list[Figure]:
+    es = status.earned_schedule
+    figures = []
+    for label, name, meaning in ES_ROWS:
+        value = getattr(es, name)
+        if name == "spi_t":
+            kind = FigureKind.ratio
+        else:
+            kind = FigureKind.count if isinstance(value, int) else FigureKind.days
+        note = meaning if value is not None else f"{meaning}: not available, {es.unavailable.get(name)}"
+        group = "Earned schedule (working days)"
+        figures.append(Figure(name=name, label=label, value=value, kind=kind, note=note, group=group))
+    return figures
+
+
+def _categories(status: PlanStatus) -> Table:
+    columns = [Column(header=CATEGORY_COLUMNS[0])]
+    columns += [Column(header=h, kind=FigureKind.money) for h in CATEGORY_COLUMNS[1:]]
+    rows = [_money_row(category.value.capitalize(), ev) for category, ev in status.by_category.items()]
+    rows.append(_money_row("Total", status.earned_value))
+    return Table(title=f"By cost category ({status.currency})", columns=columns, rows=rows, total_row=True)
+
+
+def _money_row(label: str, ev: EarnedValue) -> list[Scalar]:
+    return [label, ev.bac, ev.pv, ev.ev, ev.ac, ev.cv, ev.eac]
+
+
+def _trend(status: PlanStatus) -> Table:
+    rows: list[list[Scalar]] = [
+        [p.status_date, p.pv, p.ev, p.ac, p.spi, p.cpi, p.spi_t, p.eac, p.forecast_finish, p.rag.value]
+        for p in status.history
+    ]
+    columns = [Column(header=header, kind=kind) for header, kind in TREND_COLUMNS]
+    return Table(title="Trend", columns=columns, rows=rows)
+
+
+def _problems(status: PlanStatus) -> Table:
+    return Table(
+        title="Problems",
+        columns=[Column(header="Problem")],
+        rows=[[problem] for problem in status.problems or ["(none)"]],
+    )
