@@ -9,11 +9,13 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterable
 from datetime import date, timedelta
+from typing import Literal
 
 import holidays as holidays_lib
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 _CHUNK_DAYS = 400
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class CalendarSpec(BaseModel):
@@ -123,3 +125,23 @@ class WorkCalendar:
                     )
             day += timedelta(days=1)
         self._next = day
+
+
+class CalendarConfig(BaseModel):
+    """Working days of the organisation as configuration files and profiles write them: weekend day names,
+    public holidays by country, company days off."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    country: str | None = Field(default=None, description="ISO 3166 code for public holidays, e.g. GB")
+    subdivision: str | None = Field(default=None, description="State or province, e.g. BY for Bavaria")
+    holidays: list[date] = Field(default=[], description="Company days off")
+    weekend: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = ["sat", "sun"]
+
+    def spec(self) -> CalendarSpec:
+        return CalendarSpec(
+            weekend=tuple(WEEKDAYS.index(d) for d in self.weekend),
+            country=self.country,
+            subdivision=self.subdivision,
+            extra_holidays=tuple(self.holidays),
+        )

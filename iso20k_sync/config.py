@@ -11,113 +11,39 @@ from __future__ import annotations
 import os
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from connectors.registry import tracker_kinds
+from connectors.settings import TrackerSettings
+
 from .analytics.settings import AnalyticsSettings
-from .calendar import CalendarSpec
+from .calendar import CalendarConfig
 from .errors import InputError, InputProblem
 from .template.model import ID_PATTERN
 from .yaml_input import fail, parse_yaml, validation_problems
 
 CONFIG_ENV = "ISO20K_CONFIG"
 DEFAULT_CONFIG = Path("iso20k-sync.yaml")
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class CalendarConfig(_Section):
-    """Working days of the organisation: weekend, public holidays, company days off."""
-
-    country: str | None = Field(default=None, description="ISO 3166 code for public holidays, e.g. GB")
-    subdivision: str | None = Field(default=None, description="State or province, e.g. BY for Bavaria")
-    holidays: list[date] = Field(default=[], description="Company days off")
-    weekend: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = ["sat", "sun"]
-
-    def spec(self) -> CalendarSpec:
-        return CalendarSpec(
-            weekend=tuple(WEEKDAYS.index(d) for d in self.weekend),
-            country=self.country,
-            subdivision=self.subdivision,
-            extra_holidays=tuple(self.holidays),
-        )
+def _tracker_union() -> Any:
+    """The ``tracker:`` section: one settings model per registered tracker, told apart by ``kind``."""
+    models = tuple(kind.settings for kind in tracker_kinds().values())
+    if len(models) == 1:
+        return models[0]
+    return Annotated[Union[models], Field(discriminator="kind")]  # noqa: UP007 (a runtime tuple)
 
 
-class WorkbookTracker(_Section):
-    """A local Excel workbook the project manager edits (the embedded default: no account needed)."""
-
-    kind: Literal["workbook"]
-    path: Path = Field(description="The .xlsx file; relative paths are inside data_dir")
-    batch_size: int = Field(default=100, ge=1, le=10_000, description="Rows written per save while seeding")
-
-
-class JiraIssueTypes(_Section):
-    phase: str = Field(default="Epic", description="Issue type of a phase")
-    task: str = Field(default="Task", description="Issue type of a task (Task or Story)")
-    milestone: str = Field(
-        default="Milestone", description="Issue type of a milestone; if the project lacks it, a labelled task"
-    )
-
-
-class JiraFields(_Section):
-    """Jira fields by the name users see; their ids are looked up and checked before anything is created."""
-
-    actual_cost: str | None = Field(default="Actual cost", description="Number field with the money spent")
-    start_date: str | None = Field(default="Start date", description="Date field for the planned start")
-    epic_link: str = Field(
-        default="Epic Link", description="Data Center: the field joining an issue to its epic"
-    )
-    epic_name: str = Field(default="Epic Name", description="Data Center: the name an epic requires")
-
-
-class JiraTracker(_Section):
-    """A Jira Cloud site or Jira Data Center server, and an existing project in it."""
-
-    kind: Literal["jira"]
-    url: str = Field(
-        pattern=r"^https?://[^\s/]+(/[^\s]*)?$", description="Site, e.g. https://acme.atlassian.net"
-    )
-    deployment: Literal["auto", "cloud", "datacenter"] = Field(
-        default="auto", description="auto: read from the server's serverInfo"
-    )
-    project: str = Field(
-        pattern=r"^[A-Z][A-Z0-9_]{1,9}$", description="Key of the existing project, e.g. ISO"
-    )
-    email: str | None = Field(default=None, description="Cloud: the account's email, used with its API token")
-    token_env: str = Field(
-        default="ISO20K_JIRA_TOKEN",
-        pattern=r"^[A-Z_][A-Z0-9_]*$",
-        description="Environment variable (or secret file in ISO20K_SECRETS_DIR) holding the API token "
-        "(Cloud) or personal access token (Data Center)",
-    )
-    issue_types: JiraIssueTypes = JiraIssueTypes()
-    fields: JiraFields = JiraFields()
-    status_map: dict[str, Literal["not_started", "in_progress", "done"]] = Field(
-        default={}, description="Status name to state, where the status category is not what you mean"
-    )
-    hours_per_day: float = Field(default=8, gt=0, le=24, description="Jira's time tracking hours per day")
-    page_size: int = Field(default=100, ge=1, le=100)
-    requests_per_second: float = Field(default=10, gt=0, description="Pacing, under Jira's burst limits")
-    link_concurrency: int = Field(default=4, ge=1, le=16, description="Links created at the same time")
-    write_back_field: str | None = Field(
-        default=None,
-        description="Text field for the milestone status; without it one comment is kept updated",
-    )
-    search_lag: float = Field(
-        default=30,
-        ge=0,
-        description="Cloud: seconds a new issue may be missing from search; a re-seed after a crash waits it",
-    )
-
-
-Tracker = Annotated[WorkbookTracker | JiraTracker, Field(discriminator="kind")]
+Tracker = _tracker_union()
 
 
 def read_secret(name: str) -> SecretStr | None:
@@ -235,11 +161,10 @@ class ServiceConfig(BaseSettings):
             return self.store_url.get_secret_value()
         return f"sqlite:///{(self.data_dir / 'iso20k-sync.db').resolve()}"
 
-    def tracker_path(self, plan: PlanConfig) -> Path:
-        if not isinstance(plan.tracker, WorkbookTracker):
-            raise TypeError(f"plan {plan.name!r} is not kept in a workbook")
-        path = plan.tracker.path
-        return path if path.is_absolute() else (self.data_dir / path).resolve()
+    def tracker_location(self, plan: PlanConfig) -> str:
+        """Where the plan's items live, for humans: a project URL, a workbook path."""
+        tracker: TrackerSettings = plan.tracker
+        return tracker.location(self.data_dir)
 
 
 def config_path(option: Path | None) -> Path:
@@ -268,7 +193,7 @@ def load_config(path: Path) -> ServiceConfig:
     try:
         config = ServiceConfig(_secrets_dir=secrets_dir, **data)  # type: ignore[call-arg]
     except ValidationError as exc:
-        raise fail(text, source, validation_problems(exc)) from None
+        raise fail(text, source, validation_problems(exc, tags=list(tracker_kinds()))) from None
     base = path.parent.resolve()
     data_dir = config.data_dir if config.data_dir.is_absolute() else (base / config.data_dir).resolve()
     resolved = config.model_copy(update={"data_dir": data_dir})

@@ -27,8 +27,13 @@ def parse_yaml(text: str, source: str) -> Any:
         raise InputError(source, [InputProblem((), f"not valid YAML: {problem}", line)]) from None
 
 
-def validation_problems(exc: ValidationError) -> list[InputProblem]:
-    return [InputProblem(err["loc"], _message(err)) for err in exc.errors()]
+def validation_problems(exc: ValidationError, tags: Sequence[str] = ()) -> list[InputProblem]:
+    """One problem per validation error. ``tags``: the tags of discriminated unions in the model, which
+    pydantic puts in an error's location (``tracker.jira.url``) although they are no key of the file."""
+    return [
+        InputProblem(tuple(item for item in err["loc"] if item not in tags), _message(err))
+        for err in exc.errors()
+    ]
 
 
 def fail(text: str, source: str, problems: list[InputProblem]) -> InputError:
@@ -45,6 +50,9 @@ def _message(error: Any) -> str:
         return "unknown key; see the documentation for the keys allowed here"
     if error["type"] == "missing":
         return "required key is missing"
+    if error["type"] == "union_tag_invalid":
+        ctx = error["ctx"]
+        return f"{ctx['discriminator'].strip(chr(39))} {ctx['tag']!r} is not one of {ctx['expected_tags']}"
     return str(error["msg"]).removeprefix("Value error, ")
 
 

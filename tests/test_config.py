@@ -41,7 +41,7 @@ def test_a_good_configuration_resolves_paths_against_its_file(write, tmp_path):
     plan = config.plan(None)
     assert config.data_dir == tmp_path / "state"
     assert config.database_url() == f"sqlite:///{tmp_path / 'state' / 'iso20k-sync.db'}"
-    assert config.tracker_path(plan) == tmp_path / "state" / "acme.xlsx"
+    assert config.tracker_location(plan) == str(tmp_path / "state" / "acme.xlsx")
     assert plan.plan_key == "acme"
     assert plan.calendar.spec().country == "GB"
 

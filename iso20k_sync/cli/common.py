@@ -15,12 +15,6 @@ from rich.markup import escape
 from ..errors import InputError, InputProblem, Iso20kError
 from ..files import OutputError
 
-app = typer.Typer(
-    help="ISO/IEC 20000-1 certification projects: plan templates, schedules, budgets and tracker sync.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
-
 # Messages are not wrapped (soft_wrap), so scripts and tests see whole lines; tables fit the width.
 out = Console(soft_wrap=True)
 if not out.is_terminal:  # piped or redirected: wide enough that tables are not squeezed into 80 columns

@@ -11,7 +11,7 @@ import typer
 
 from ..feasibility import feasibility, load_profile
 from ..files import write_atomically
-from .common import app, err, reports_errors
+from .common import err, reports_errors
 
 
 class FeasibilityFormat(StrEnum):
@@ -20,7 +20,6 @@ class FeasibilityFormat(StrEnum):
     json = "json"
 
 
-@app.command("feasibility")
 @reports_errors
 def feasibility_command(
     org: Annotated[

@@ -15,8 +15,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from ..calendar import CalendarSpec
-from ..config import WEEKDAYS, CalendarConfig
+from ..calendar import WEEKDAYS, CalendarConfig, CalendarSpec
 from ..errors import InputError, InputProblem
 from ..export.json_out import plan_json
 from ..export.table import render_plan
@@ -25,12 +24,11 @@ from ..instantiate import instantiate
 from ..plan import Plan
 from ..template import bundled_template_ids, resolve_template
 from ..template.model import PlanTemplate
-from .common import EXIT_INPUT, ReportFormat, app, err, out, parse_date, parse_params, reports_errors
+from .common import EXIT_INPUT, ReportFormat, err, out, parse_date, parse_params, reports_errors
 
 template_app = typer.Typer(
     help="List, show, validate bundled and custom plan templates.", no_args_is_help=True
 )
-app.add_typer(template_app, name="template")
 
 
 class PlanFormat(StrEnum):
@@ -141,7 +139,6 @@ def template_schema() -> None:
 # --- plan ----------------------------------------------------------------------------------------
 
 
-@app.command("plan")
 @reports_errors
 def plan_command(
     start: Annotated[

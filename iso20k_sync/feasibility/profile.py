@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..config import CalendarConfig
+from ..calendar import CalendarConfig
 from ..errors import InputError, InputProblem
 from ..template.model import CostCategory
 from ..yaml_input import fail, parse_yaml, validation_problems

@@ -1,0 +1,47 @@
+"""Commands on the configuration and the store: ``config check``, ``db upgrade``."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+import yaml
+
+from ..config import config_path, load_config
+from ..engine.plans import plan_from_config
+from ..engine.trackers import check_secrets
+from ..store import Store
+from .common import ReportFormat, out, reports_errors
+from .configured import ConfigOption, FormatOption, load, open_store
+
+config_app = typer.Typer(help="Check the service configuration.", no_args_is_help=True)
+db_app = typer.Typer(help="Manage the store's schema.", no_args_is_help=True)
+
+
+@config_app.command("check")
+@reports_errors
+def config_check(config_option: ConfigOption = None, fmt: FormatOption = ReportFormat.table) -> None:
+    """Validate the configuration and every plan in it; print the effective settings, secrets masked."""
+    path = config_path(config_option)
+    config = load_config(path)
+    for plan in config.plans:
+        plan_from_config(config, plan)
+        check_secrets(config, plan)
+    effective = config.model_dump(mode="json")
+    effective["store"] = Store.describe(config.database_url())
+    for plan, shown in zip(config.plans, effective["plans"], strict=True):
+        shown["tracker"]["location"] = config.tracker_location(plan)
+    if fmt is ReportFormat.json:
+        print(json.dumps(effective, indent=2))
+        return
+    out.print(f"[green]valid[/] {path} ({len(config.plans)} plan{'s' if len(config.plans) != 1 else ''})")
+    out.print(yaml.safe_dump(effective, sort_keys=False, allow_unicode=True), markup=False, highlight=False)
+
+
+@db_app.command("upgrade")
+@reports_errors
+def db_upgrade(config_option: ConfigOption = None) -> None:
+    """Create the store or apply its pending migrations."""
+    config = load(config_option)
+    open_store(config)
+    out.print(f"store at head: {Store.describe(config.database_url())}")

@@ -1,0 +1,102 @@
+"""Commands that work on a plan's tracker: ``seed`` and ``sync``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ..engine.plans import plan_from_config
+from ..engine.seed import seed
+from ..engine.sync import sync
+from ..errors import InputError
+from .common import EXIT_FAILED, err, out, parse_date, reports_errors
+from .configured import ConfigOption, PlanOption, load, open_store, today
+
+
+@reports_errors
+def seed_command(
+    config_option: ConfigOption = None,
+    plan: PlanOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List what would be created; change nothing.")
+    ] = False,
+) -> None:
+    """Create the plan's items in its tracker: what is missing and nothing else (safe to re-run)."""
+    config = load(config_option)
+    plan_config = config.plan(plan)
+    plan_from_config(config, plan_config)  # bad input is found before anything is written
+    store = open_store(config)
+    with Progress(
+        TextColumn("seeding {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(plan_config.name, total=None)
+        report = seed(
+            config,
+            plan_config,
+            store,
+            dry_run,
+            lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    if dry_run:
+        out.print(
+            f"dry run: {len(report.to_create)} to create in {report.container}, "
+            f"{report.already} already there"
+        )
+        for spec in report.to_create:
+            out.print(f"  {spec.kind.value:<9} {spec.key:<32} {spec.title}", markup=False, highlight=False)
+        return
+    out.print(
+        f"seeded {plan_config.name!r} into {report.container}: {report.created} created, "
+        f"{report.adopted} found in the tracker and recorded, {report.already} already there",
+        highlight=False,
+    )
+    for key in report.missing_in_tracker:
+        err.print(f"warning: {key} was created earlier but is no longer in the tracker", highlight=False)
+    for failure in report.failed:
+        err.print(f"failed: {failure.key}: {failure.message}", highlight=False, markup=False)
+    if report.failed:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@reports_errors
+def sync_command(
+    config_option: ConfigOption = None,
+    plan: Annotated[str | None, typer.Option("--plan", help="Sync only this plan [default: all].")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", metavar="YYYY-MM-DD", help="Status date [default: today].")
+    ] = None,
+) -> None:
+    """Pull progress from the tracker, recompute the status, write it back."""
+    config = load(config_option)
+    plans = [config.plan(plan)] if plan else config.plans
+    store = open_store(config)
+    failed = False
+    for plan_config in plans:
+        status_date = parse_date("--as-of", as_of) if as_of else today(plan_config)
+        try:
+            report = sync(config, plan_config, store, status_date)
+        except InputError:
+            raise
+        except Exception as exc:  # one plan's failure does not stop the others; it is recorded
+            err.print(f"[red]failed[/] {plan_config.name}: {exc}", highlight=False)
+            failed = True
+            continue
+        status = report.status
+        out.print(
+            f"synced {plan_config.name!r}: {report.records} items read; "
+            f"{status.rag.value.upper()}: {status.reason}",
+            highlight=False,
+        )
+        for problem in report.problems:
+            err.print(f"  problem: {problem}", highlight=False, markup=False)
+        if report.write_back_error:
+            err.print(f"  warning: status not written back: {report.write_back_error}", highlight=False)
+    if failed:
+        raise typer.Exit(EXIT_FAILED)
