@@ -46,7 +46,7 @@ def main() -> None:
         reseeded = time.perf_counter() - began
 
         began = time.perf_counter()
-        workbook = config.tracker_path(plan)
+        workbook = config.tracker_location(plan)
         book = openpyxl.load_workbook(workbook)
         ws = book["Tasks"]
         columns = {cell.value: cell.column for cell in ws[1]}

@@ -2,7 +2,9 @@
 
 A write goes to a temporary file in the same directory, is flushed to disk and renamed over the
 target in one step, and the rename itself is flushed. A killed process may leave a temporary file
-named ``.<name>.<random>.tmp`` behind: it is safe to delete.
+named ``.<name>.<random>.tmp`` behind; :func:`remove_stale_temporaries` deletes those whose writer is gone
+(the writer holds a lock on its temporary file for as long as it lives, and the system drops the lock
+with the process).
 """
 
 from __future__ import annotations
@@ -10,9 +12,18 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; stale files are recognised by age instead
+    fcntl = None  # type: ignore[assignment]
+
+STALE_AFTER = 3600.0
+"""Without locks (Windows), a temporary file this many seconds old is taken to be a killed writer's."""
 
 
 @contextmanager
@@ -26,7 +37,8 @@ def atomic_path(target: Path) -> Iterator[Path]:
     if not directory.is_dir():
         raise FileNotFoundError(2, f"directory {directory} does not exist", str(target))
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    os.close(fd)
+    if fcntl is not None:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # held until closed: tells a later run this writer is alive
     temporary = Path(name)
     try:
         yield temporary
@@ -36,6 +48,38 @@ def atomic_path(target: Path) -> Iterator[Path]:
         _flush_directory(directory)
     finally:
         temporary.unlink(missing_ok=True)
+        os.close(fd)
+
+
+def remove_stale_temporaries(target: Path) -> list[Path]:
+    """Delete the temporary files that killed writers of ``target`` left behind; the deleted ones."""
+    removed = []
+    for candidate in target.parent.glob(f".{target.name}.*.tmp"):
+        if _writer_gone(candidate):
+            with suppress(FileNotFoundError):
+                candidate.unlink()
+                removed.append(candidate)
+    return removed
+
+
+def _writer_gone(path: Path) -> bool:
+    if fcntl is None:
+        try:
+            return time.time() - path.stat().st_mtime > STALE_AFTER
+        except FileNotFoundError:
+            return False
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    else:
+        return True
+    finally:
+        os.close(fd)
 
 
 def _mode_for(target: Path) -> int:

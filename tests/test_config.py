@@ -75,7 +75,7 @@ def test_a_password_in_the_file_is_refused(write):
     [
         (
             ("kind: workbook", "kind: excel"),
-            ":7: plans[0].tracker: Input tag 'excel' found using 'kind' does not match",
+            ":7: plans[0].tracker: kind 'excel' is not one of 'workbook', 'jira'",
         ),
         (("start: 2027-01-04", "start: next week"), ":4: plans[0].start: Input should be a valid date"),
         (("cio@acme.example", "cio at acme"), ":8: plans[0].sponsors[0]: String should match pattern"),

@@ -125,7 +125,7 @@ def test_without_a_sign_in_the_message_says_how_to_sign_in(tmp_path: Path):
         auth = delegated_auth(app, SCOPES, "run `iso20k-sync login --plan acme`")
         with pytest.raises(TrackerError, match=r"no Microsoft token \(no signed-in account\); run `iso20k"):
             sent_headers(auth)
-    refused = MsalAuth(lambda scopes: {"error": "invalid_client", "error_description": "AADSTS7000215: bad\nx"},
-                       SCOPES, "check the secret")  # fmt: skip
+    answer = {"error": "invalid_client", "error_description": "AADSTS7000215: bad\nx"}
+    refused = MsalAuth(lambda scopes: answer, SCOPES, "check the secret")
     with pytest.raises(TrackerError, match=r"AADSTS7000215: bad\); check the secret"):
         refused.token()

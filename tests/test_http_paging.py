@@ -62,7 +62,8 @@ def test_offset_pages_stop_at_the_total_in_the_body_or_the_query():
     responses.add(responses.GET, f"{BASE}/comments", json={"total": 1, "comments": [{"id": "c1"}]})
     found = list(offset_pages(client(), "/comments", "comments", params={"maxResults": 100}))
     assert found == [{"id": "c1"}]
-    assert "startAt=0" in responses.calls[-1].request.url and "maxResults=100" in responses.calls[-1].request.url
+    url = responses.calls[-1].request.url
+    assert "startAt=0" in url and "maxResults=100" in url
 
 
 @responses.activate

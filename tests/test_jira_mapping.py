@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from connectors.jira import mapping
-from iso20k_sync.analytics.progress import TaskState
+from connectors.values import ItemState
 
 
 def fields(category: str, name: str = "Whatever", **extra):
@@ -21,12 +21,12 @@ def test_status_category_time_tracking_and_cost():
         8,
         {},
     )
-    assert (done.state, done.percent_complete, done.actual_finish) == (TaskState.done, 100, date(2027, 2, 1))
+    assert (done.state, done.percent_complete, done.actual_finish) == (ItemState.done, 100, date(2027, 2, 1))
     assert done.actual_cost == Decimal("1200.5") and done.time_spent_days == 1 and problems == []
     busy, _ = mapping.progress(
         "t", fields("indeterminate", timespent=3600 * 6, timeestimate=3600 * 18), None, 8, {}
     )
-    assert busy.state is TaskState.in_progress and busy.percent_complete == Decimal("25.0")
+    assert busy.state is ItemState.in_progress and busy.percent_complete == Decimal("25.0")
     assert busy.remaining_days == Decimal("2.25")
 
 
@@ -34,7 +34,7 @@ def test_status_map_and_unreadable_cost():
     facts, problems = mapping.progress(
         "t", fields("new", "Blocked", customfield_1="n/a"), "customfield_1", 8, {"Blocked": "in_progress"}
     )
-    assert facts.state is TaskState.in_progress and facts.actual_cost is None
+    assert facts.state is ItemState.in_progress and facts.actual_cost is None
     assert problems == ["t: actual cost 'n/a' is not a number"]
 
 

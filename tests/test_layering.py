@@ -49,7 +49,8 @@ def test_a_connector_importing_the_core_breaks_the_contract(tmp_path):
 def test_a_pure_room_reaching_the_network_or_the_store_breaks_the_contract(tmp_path):
     tree = copy_tree(tmp_path)
     budget = tree / "iso20k_sync" / "budget.py"
-    budget.write_text(budget.read_text() + "\nimport requests  # noqa\nfrom iso20k_sync.store import Store  # noqa\n")
+    forbidden = "\nimport requests  # noqa\nfrom iso20k_sync.store import Store  # noqa\n"
+    budget.write_text(budget.read_text() + forbidden)
     result = lint(tree)
     assert result.returncode != 0
     assert "The core's pure rooms import no store, no connector, no network BROKEN" in result.stdout

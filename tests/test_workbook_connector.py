@@ -20,6 +20,7 @@ from openpyxl.cell.text import InlineFont
 from openpyxl.worksheet.worksheet import Worksheet
 
 from connectors.errors import TrackerError
+from connectors.files import atomic_path, remove_stale_temporaries
 from connectors.protocol import Connector
 from connectors.values import (
     ContainerSpec,
@@ -763,3 +764,32 @@ def test_a_symbolic_link_to_the_workbook_stays_a_link(edited, path, status) -> N
     write_status(WorkbookConnector(link, PLAN_KEY), status)
     assert link.is_symlink()
     assert openpyxl.load_workbook(path)[L.STATUS]["A1"].value == "Plan status at 2027-01-13"
+
+
+def test_a_killed_writers_temporary_file_is_removed_and_a_live_ones_is_not(tmp_path):
+    target = tmp_path / "acme.xlsx"
+    stale = tmp_path / ".acme.xlsx.k1ll3d.tmp"
+    stale.write_bytes(b"half a workbook")
+    with atomic_path(target) as live:
+        live.write_bytes(b"being written")
+        assert remove_stale_temporaries(target) == [stale]
+        assert live.exists()
+    assert target.read_bytes() == b"being written" and not stale.exists()
+
+
+def test_a_save_by_the_project_manager_during_a_change_is_never_overwritten(seeded, path, plan) -> None:
+    notes = render_notes(plan_status(plan, [], [], STATUS_DATE))
+    refused = pytest.raises(TrackerError, match=r"plan.xlsx was saved by someone else .* run the command again")
+    with refused, seeded.changes():
+        seeded.write_notes([NoteWrite(note=n) for n in notes], {})  # the session reads the workbook
+        book = openpyxl.load_workbook(path)
+        edit(book[L.TASKS], "B", percent=75, notes="HR signed off")
+        book.save(path)  # she saves before the session is written
+    ws = openpyxl.load_workbook(path)[L.TASKS]
+    assert ws.cell(row_of(ws, "B"), headers(ws)["% Complete"]).value == 75
+    with seeded.changes():  # the next run reads her edit and writes its own beside it
+        seeded.write_notes([NoteWrite(note=n) for n in notes], {})
+    book = openpyxl.load_workbook(path)
+    ws = book[L.TASKS]
+    assert ws.cell(row_of(ws, "B"), headers(ws)["Notes"]).value == "HR signed off"
+    assert L.STATUS in book.sheetnames

@@ -29,6 +29,7 @@ from openpyxl.cell.cell import Cell
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..errors import TrackerError
+from ..files import remove_stale_temporaries
 from ..protocol import Capabilities, Connector
 from ..values import (
     BulkResult,
@@ -73,6 +74,8 @@ class WorkbookConnector(Connector):
             updates=True,
         )
         self._book: Workbook | None = None
+        self._loaded: storage.Signature | None = None  # the file as it was when the session's book was read
+        self._kept: tuple[storage.Signature, Workbook] | None = None  # our last save, still in memory
         self._changed = False
         if self.path.suffix.lower() != ".xlsx":
             raise TrackerError(f"{self.path}: the tracker workbook must be an .xlsx file")
@@ -86,19 +89,36 @@ class WorkbookConnector(Connector):
     def begin(self) -> None:
         self._book = None
         self._changed = False
+        remove_stale_temporaries(self.path)
 
     def commit(self) -> None:
-        if self._book is not None and self._changed:
-            storage.save(self._book, self.path)
-        self._book = None
+        """Save once; refused, with nothing written, when someone saved the file since it was read."""
+        book, self._book = self._book, None
+        if book is None or not self._changed:
+            return
+        if storage.signature(self.path) != self._loaded:
+            self._kept = None
+            raise TrackerError(
+                f"{self.path} was saved by someone else while iso20k-sync was changing it; nothing was "
+                "written over their edit: run the command again"
+            )
+        storage.save(book, self.path)
+        self._kept = (storage.signature(self.path), book)
 
     def abort(self) -> None:
         self._book = None
+        self._kept = None  # the kept book may hold half a session's changes
 
     def _session_book(self) -> Workbook:
-        """The workbook being changed: loaded on first use in the session."""
+        """The workbook being changed: read on first use in the session, or the one this connector last
+        saved when the file has not changed since (a seed's sessions then read the file once)."""
         if self._book is None:
-            self._book = storage.load(self.path, self.plan_key)
+            self._loaded = storage.signature(self.path)
+            if self._kept is not None and self._kept[0] == self._loaded:
+                self._book = self._kept[1]
+            else:
+                self._book = storage.load(self.path, self.plan_key)
+            self._kept = None
         return self._book
 
     # --- Connector ---------------------------------------------------------------------------------
@@ -108,6 +128,7 @@ class WorkbookConnector(Connector):
             raise TrackerError(
                 f"{self._where}: asked to set up plan {spec.plan_key!r} in the tracker of {self.plan_key!r}"
             )
+        remove_stale_temporaries(self.path)
         if self.path.exists():
             book = storage.load(self.path, self.plan_key)
             self._tasks(book, L.TASK_HEADERS, L.SYNC_HEADERS + L.USER_HEADERS)

@@ -66,6 +66,18 @@ def _open(path: Path, data: bytes, plan_key: str, data_only: bool) -> Workbook:
     return book
 
 
+Signature = tuple[int, int, int] | None
+"""A file's inode, size and modification time in nanoseconds (None: no file): a save by anyone changes it."""
+
+
+def signature(path: Path) -> Signature:
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        return None
+    return (found.st_ino, found.st_size, found.st_mtime_ns)
+
+
 def plan_key_of(book: Workbook) -> str | None:
     if ABOUT not in book.sheetnames:
         return None

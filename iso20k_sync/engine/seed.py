@@ -168,7 +168,8 @@ class _SeedRun:
                     for s in pending
                 ]
                 return
-            pending = [s for s in pending if s not in ready]
+            started = {s.key for s in ready}
+            pending = [s for s in pending if s.key not in started]
             for session in _chunks(ready, caps.session_size or len(ready)):
                 with self.store.transaction() as repo:
                     repo.note_run(self.run_id, {"creating_since": now().isoformat()})

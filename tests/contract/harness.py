@@ -72,11 +72,11 @@ class Harness(ABC):
     def delete(self, key: str) -> None:
         """Remove an item as a person would in the tracker."""
 
-    def settle(self) -> None:
+    def settle(self) -> None:  # noqa: B027 - most trackers are consistent at once
         """Let an eventually consistent tracker catch up."""
 
-    def retry_after_next(self, seconds: float) -> list[float]:
-        """Answer the next request with 429 and Retry-After; returns where request times will be."""
+    def retry_after_next(self, seconds: float) -> None:
+        """Answer the next request with 429 and a Retry-After of `seconds`."""
         raise NotImplementedError
 
     def request_times(self) -> list[tuple[int, float]]:

@@ -47,7 +47,11 @@ HARNESSES: dict[str, tuple[type[Harness], Callable[[pytest.MonkeyPatch, Path], H
 def having(feature: str | None = None) -> list[str]:
     """The trackers a case applies to: all, or those with a feature (a case that cannot happen to a
     tracker, such as Retry-After for a local file, is not generated for it)."""
-    return sorted(name for name, (kind, _) in HARNESSES.items() if feature is None or feature in kind.features)
+    return sorted(
+        name for name, (kind, _) in HARNESSES.items() if feature is None or feature in kind.features
+    )
+
+
 CONFIG = """\
 data_dir: data
 plans:
@@ -73,7 +77,8 @@ class Setup:
         for name, value in harness.environment().items():
             monkeypatch.setenv(name, value)
         path = directory / "iso20k-sync.yaml"
-        path.write_text(CONFIG.format(key=PLAN_KEY, template=TEMPLATE, tracker=harness.tracker_yaml(directory)))
+        tracker = harness.tracker_yaml(directory)
+        path.write_text(CONFIG.format(key=PLAN_KEY, template=TEMPLATE, tracker=tracker))
         self.config: ServiceConfig = load_config(path)
         self.plan: PlanConfig = self.config.plans[0]
         self.store = Store(self.config.database_url())
