@@ -779,7 +779,7 @@ def test_a_killed_writers_temporary_file_is_removed_and_a_live_ones_is_not(tmp_p
 
 def test_a_save_by_the_project_manager_during_a_change_is_never_overwritten(seeded, path, plan) -> None:
     notes = render_notes(plan_status(plan, [], [], STATUS_DATE))
-    refused = pytest.raises(TrackerError, match=r"plan.xlsx was saved by someone else .* run the command again")
+    refused = pytest.raises(TrackerError, match=r"plan.xlsx was saved by someone else .* run the command")
     with refused, seeded.changes():
         seeded.write_notes([NoteWrite(note=n) for n in notes], {})  # the session reads the workbook
         book = openpyxl.load_workbook(path)
