@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench_schedule import generated_template
 
 from iso20k_sync.config import load_config
+from iso20k_sync.engine.mapping import gates, item_specs, link_specs
 from iso20k_sync.engine.seed import seed
 from iso20k_sync.engine.sync import sync
-from iso20k_sync.engine.mapping import gates, item_specs, link_specs
 from iso20k_sync.engine.trackers import connector_for
 from iso20k_sync.store import Store
 from tests.fakes.jira import FakeJira
