@@ -74,18 +74,22 @@ SYSTEM_IDS = [field_id for field_id, *_ in SYSTEM_FIELDS]
 TIME_TRACKING = {"originalEstimate": "timeoriginalestimate", "remainingEstimate": "timeestimate",
                  "timeSpent": "timespent"}  # fmt: skip
 CUSTOM_FIELDS = (  # the ids the old fake used (tests refer to them); the Epic ones only on Data Center
-    ("customfield_10050", "Actual cost", "number"), ("customfield_10015", "Start date", "date"),
-    ("customfield_10100", "Epic Link", "epiclink"), ("customfield_10101", "Epic Name", "epicname"),
+    ("customfield_10050", "Actual cost", "number"),
+    ("customfield_10015", "Start date", "date"),
+    ("customfield_10100", "Epic Link", "epiclink"),
+    ("customfield_10101", "Epic Name", "epicname"),
 )
 DEFAULT_SCREEN = ("summary", "issuetype", "project", "description", "labels", "duedate", "fixVersions",
                   "timetracking", "priority", "assignee", "reporter")  # fmt: skip
 _DATETIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d{4}|Z)?")
+
 
 def _is_date(value: Any) -> bool:
     try:
         return isinstance(value, str) and len(value) == 10 and bool(date.fromisoformat(value))
     except ValueError:
         return False
+
 
 _PLAIN_KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {  # kind: (accepts a value, Jira's refusal)
     "date": (_is_date, "Error parsing date string: {}"),
@@ -95,12 +99,15 @@ _PLAIN_KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {  # kind: (accepts
     "object": (lambda v: isinstance(v, dict), "Operation value must be an object"),
 }
 
+
 def fail(status: int, *messages: str, errors: dict[str, str] | None = None) -> ApiError:
     """An error answer in Jira's shape: ``{"errorMessages": [...], "errors": {field: message}}``."""
     return ApiError(status, {"errorMessages": list(messages), "errors": dict(errors or {})})
 
+
 class _Problem(ValueError):
     """One field's value is refused; the message goes into ``errors[field]``."""
+
 
 @dataclass
 class IssueType:
@@ -112,6 +119,7 @@ class IssueType:
     def level(self) -> int:
         return -1 if self.subtask else 1 if self.name == "Epic" else 0
 
+
 @dataclass
 class Project:
     id: str
@@ -119,6 +127,7 @@ class Project:
     name: str
     issue_types: list[IssueType] = field(default_factory=list)
     next_number: int = 1
+
 
 @dataclass
 class Version:
@@ -128,6 +137,7 @@ class Version:
     description: str = ""
     release_date: str | None = None
 
+
 @dataclass
 class FieldDef:
     id: str
@@ -136,12 +146,14 @@ class FieldDef:
     schema: dict[str, Any]
     custom: bool = False
 
+
 @dataclass
 class Link:
     id: str
     type_id: str
     inward_id: str  # the issue POSTed as inwardIssue: for Blocks, the one that blocks
     outward_id: str
+
 
 @dataclass
 class Comment:
@@ -150,6 +162,7 @@ class Comment:
     created: datetime
     updated: datetime
     author: str | None = None  # None: the API user
+
 
 @dataclass
 class Issue:
@@ -165,11 +178,13 @@ class Issue:
             return getattr(self, name)
         raise KeyError(name)
 
+
 _Prepared = tuple[Project, IssueType, dict[str, Any]]  # an issue to create: project, type, canonical values
 
 
 # --------------------------------------------------------------------------------------------------------
 # Times, durations, rich text
+
 
 def format_jira_time(tz: tzinfo, moment: datetime | None) -> str | None:
     """Jira's timestamp form, ``2027-02-01T10:00:00.000+0100``, in the user's time zone."""
@@ -177,6 +192,7 @@ def format_jira_time(tz: tzinfo, moment: datetime | None) -> str | None:
         return None
     local = moment.astimezone(tz)
     return local.strftime("%Y-%m-%dT%H:%M:%S.") + f"{local.microsecond // 1000:03d}" + local.strftime("%z")
+
 
 def parse_duration(text: Any, hours_per_day: int = 8, days_per_week: int = 5) -> int | None:
     """Seconds of a Jira duration ('1w 2d 3h 30m', working days and weeks); a bare number is minutes."""
@@ -189,6 +205,7 @@ def parse_duration(text: Any, hours_per_day: int = 8, days_per_week: int = 5) ->
     parts = re.findall(r"(\d+(?:\.\d+)?)\s*([wdhm])", value, re.IGNORECASE)
     return round(sum(float(number) * unit[u.lower()] for number, u in parts))
 
+
 def format_duration(seconds: int, hours_per_day: int = 8, days_per_week: int = 5) -> str:
     parts, minutes = [], seconds // 60
     for suffix, size in (("w", 60 * hours_per_day * days_per_week), ("d", 60 * hours_per_day), ("h", 60)):
@@ -196,14 +213,17 @@ def format_duration(seconds: int, hours_per_day: int = 8, days_per_week: int = 5
         parts += [f"{count}{suffix}"] if count else []
     return " ".join(parts + ([f"{minutes}m"] if minutes or not parts else []))
 
+
 def is_adf(value: Any) -> bool:
     return isinstance(value, dict) and value.get("type") == "doc" and isinstance(value.get("content"), list)
+
 
 _INLINE = re.compile(
     r"\[(?P<text>[^\[\]|]+)(?:\|(?P<href>[^\[\]]+))?\]"
     r"|(?<![\w*])\*(?P<strong>[^\s*](?:[^*]*[^\s*])?)\*(?![\w*])"
     r"|(?<![\w_])_(?P<em>[^\s_](?:[^_]*[^\s_])?)_(?![\w_])"
 )
+
 
 def wiki_to_adf(wiki: str) -> dict[str, Any]:
     """Jira Cloud's conversion of a v2 (wiki) body, kept small: paragraphs, hard breaks, ``*strong*``,
@@ -231,6 +251,7 @@ def wiki_to_adf(wiki: str) -> dict[str, Any]:
         if any(node["type"] == "text" for node in nodes):
             content.append({"type": "paragraph", "content": nodes})
     return {"type": "doc", "version": 1, "content": content}
+
 
 def adf_to_wiki(node: Any) -> str:
     """A stored document as a v2 read renders it: links come back as ``[text|url]``."""
@@ -265,11 +286,14 @@ _SUPPORTED |= dict.fromkeys(_ISSUE_FIELDS, ("in",))
 Clause = tuple[str, str, tuple[str, ...]]  # field, operator ("=", ">=", "in", ...), values
 Token = tuple[str, str, int]  # kind (word, string, op, "(", ")", ",", eof), text, position
 
+
 class JqlError(ValueError):
     """A query Jira refuses; the message is Jira's wording (answered as 400)."""
 
+
 def _syntax(message: str, pos: int) -> JqlError:
     return JqlError(f"Error in the JQL Query: {message} (line 1, character {pos + 1})")
+
 
 def _tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
@@ -283,6 +307,7 @@ def _tokenize(text: str) -> list[Token]:
         value = re.sub(r"\\(.)", r"\1", raw[1:-1]) if kind == "string" else raw
         tokens.append((raw if kind == "punct" else kind, value, pos))
     return [*tokens, ("eof", "", len(text))]
+
 
 def parse_jql(text: str) -> tuple[list[Clause], tuple[str, bool] | None]:
     """Clauses joined by AND (``field op value``, ``field IN (v, ...)``), then ``ORDER BY field [ASC|DESC]``;
@@ -332,6 +357,7 @@ def parse_jql(text: str) -> tuple[list[Clause], tuple[str, bool] | None]:
         take({"eof"}, "the end of the query")
     return clauses, order
 
+
 def jql_moment(value: str, field_name: str, now: datetime, tz: tzinfo) -> datetime:
     """A JQL date: relative ('-15m', '-2h', '-1d') or absolute ('yyyy/MM/dd HH:mm') in the user's zone."""
     if relative := re.fullmatch(r"([+-]?)\s*((?:\d+\s*[mhd]\s*)+)", value.strip(), re.IGNORECASE):
@@ -347,9 +373,11 @@ def jql_moment(value: str, field_name: str, now: datetime, tz: tzinfo) -> dateti
     raise JqlError(f"Date value '{value}' for field '{field_name}' is invalid. Valid formats include: "
                    f"{formats}, or a period format e.g. '-5d', '4w 2d'.")  # fmt: skip
 
+
 def _key_order(issue: Issue) -> tuple[str, int]:
     prefix, _, number = issue.key.rpartition("-")
     return prefix, int(number)
+
 
 def _wanted_fields(items: Iterable[Any], default: str) -> tuple[Callable[[FieldDef], bool], bool]:
     """Which fields ``?fields=summary,-labels,*all,*navigable`` asks for, and whether it asks for ids only."""
@@ -358,12 +386,14 @@ def _wanted_fields(items: Iterable[Any], default: str) -> tuple[Callable[[FieldD
     every = bool({"*all", "*navigable"} & set(parts))
     return (lambda d: d.id not in excluded and (every or d.id in names)), not every and names <= {"id"}
 
+
 def _integer(value: Any, name: str, default: int) -> int:
     if value is None or value == "":
         return default
     if type(value) in {int, str} and str(value).lstrip("-").isdigit():
         return int(value)
     raise fail(400, f"The value '{value}' for '{name}' is not a valid number.")
+
 
 def _as_list(value: Any) -> list[Any]:
     return [] if value is None else value if isinstance(value, list) else [value]
@@ -372,8 +402,10 @@ def _as_list(value: Any) -> list[Any]:
 # --------------------------------------------------------------------------------------------------------
 # The fake
 
+
 class FakeJira(FakeServer):
     """A running fake Jira (see the module); the kit's ``lock`` guards all state. Methods come in sections."""
+
     def __init__(self, flavour: str = CLOUD, *, token: str = "secret-token", clock: Clock | None = None,
                  version: str | None = None, timezone: str = "Europe/Berlin", hours_per_day: int = 8,
                  days_per_week: int = 5, search_max_results: int = 100, seed: int = 1) -> None:  # fmt: skip
@@ -429,11 +461,14 @@ class FakeJira(FakeServer):
         ):  # fmt: skip
             self.route(method, api + path, handler)
         self.start()
+
     @property
     def cloud(self) -> bool:
         return self.flavour == CLOUD
+
     def error_body(self, status: int, message: str) -> Any:
         return {"errorMessages": [message], "errors": {}}
+
     def authorize(self, call: Call) -> None:
         """Cloud: Basic email:API token; Data Center: Bearer personal access token. 401 otherwise."""
         email, _, token = (call.credentials("Basic") or "").partition(":") if self.cloud else ("-", "", "")
@@ -452,6 +487,7 @@ class FakeJira(FakeServer):
             for type_name in issue_types:
                 self.add_issue_type(project.key, type_name, subtask=type_name == "Sub-task")
             return project
+
     def add_issue_type(self, project_key: str, name: str, *, subtask: bool = False) -> IssueType:
         """Make an issue type (e.g. "Milestone") available in a project; ids are shared across projects."""
         with self.lock:
@@ -462,6 +498,7 @@ class FakeJira(FakeServer):
             if issue_type not in project.issue_types:
                 project.issue_types.append(issue_type)
             return issue_type
+
     def add_field(self, name: str, type: str = "string") -> str:
         """A custom field (number, date, datetime, string or labels), on every create screen; its id."""
         if type not in {"number", "date", "datetime", "string", "labels"}:
@@ -469,14 +506,17 @@ class FakeJira(FakeServer):
         with self.lock:
             self._add_custom(field_id := f"customfield_{self._next('field')}", name, type)
             return field_id
+
     def remove_field(self, field_id: str) -> None:
         """Remove a field from the server (stored values stay but are no longer shown or settable)."""
         with self.lock:
             del self.fields[field_id]
+
     def remove_from_screen(self, issue_type_name: str, field_id: str) -> None:
         """Take a field off one issue type's create and edit screens."""
         with self.lock:
             self.off_screen.add((issue_type_name, field_id))
+
     def create_issue(self, project_key: str, summary: str, issuetype: str = "Task", *,
                      created: datetime | None = None, **fields: Any) -> Issue:  # fmt: skip
         """Create an issue as a person would: API-shaped ``fields`` (v2), validated against the screen."""
@@ -486,10 +526,12 @@ class FakeJira(FakeServer):
             if isinstance(prepared := self._prepare(element, "2", person=True), dict):
                 raise ValueError(f"cannot create the issue: {prepared}")
             return self._materialise(*prepared, at=created)
+
     def fail_bulk_element(self, summary_contains: str | None) -> None:
         """Creating an issue whose summary contains this text fails (an error on summary); None stops it."""
         with self.lock:
             self._bulk_failure = summary_contains
+
     def settle(self) -> None:
         """Make search consistent now: every issue's current state becomes visible to search."""
         with self.lock:
@@ -502,6 +544,7 @@ class FakeJira(FakeServer):
             if (issue := self._find_issue(key_or_id)) is None:
                 raise KeyError(key_or_id)
             return issue
+
     def transition(self, key: str, status_name: str, category: str | None = None) -> None:
         """Move to a status; ``category`` new | indeterminate | done (needed for a status not seen before)."""
         with self.lock:
@@ -514,6 +557,7 @@ class FakeJira(FakeServer):
                 issue.fields["resolutiondate"] = self.clock() if status[2] == "done" else None
             issue.fields["status"] = status[1]
             self._touch(issue)
+
     def log_work(self, key: str, seconds: int, *, remaining: int | None = None) -> None:
         """Log work: timespent grows, timeestimate shrinks by as much (or is set to ``remaining``)."""
         with self.lock:
@@ -522,11 +566,13 @@ class FakeJira(FakeServer):
             left = fields.get("timeestimate")
             fields["timeestimate"] = remaining if remaining is not None else left and max(0, left - seconds)
             self._touch(issue)
+
     def set_field(self, key: str, field_id: str, value: Any) -> None:
         """Store a canonical value as is; setting ``updated`` or ``created`` back-dates without touching."""
         with self.lock:
             (issue := self.issue(key)).fields[field_id] = value
             self._touch(issue, bump=field_id not in {"updated", "created"})
+
     def add_comment(self, key: str, body: Any, *, author: str | None = None) -> Comment:
         """A comment by ``author`` (None: the API user); a string is wiki text (kept as ADF on Cloud)."""
         with self.lock:
@@ -535,15 +581,18 @@ class FakeJira(FakeServer):
             issue.comments.append(comment := Comment(self._next("comment"), stored, now, now, author))
             self._touch(issue)
             return comment
+
     def add_link(self, blocker: str, blocked: str, type_name: str = "Blocks") -> Link:
         """``blocker`` blocks ``blocked`` (as POST /issueLink with inwardIssue=blocker)."""
         with self.lock:
             type_id = next(t["id"] for t in LINK_TYPES if t["name"] == type_name)
             return self._link(type_id, self.issue(blocker), self.issue(blocked))
+
     def delete_issue(self, key: str) -> None:
         """Delete an issue with its sub-tasks and links (search stops finding it once the lag has passed)."""
         with self.lock:
             self._delete(self.issue(key))
+
     def move_issue(self, key: str, project_key: str) -> str:
         """Move to another project: a new key (the old one still resolves); returns the new key."""
         with self.lock:
@@ -553,6 +602,7 @@ class FakeJira(FakeServer):
             issue.fields.update(project=target.id, fixVersions=[])
             self._touch(issue)
             return issue.key
+
     def screen(self, issue_type: IssueType, *, edit: bool = False, person: bool = False) -> list[str]:
         """A type's create (or edit) screen: Jira's default one, parent (Cloud: not epics; DC: sub-tasks),
         Epic Name (DC epics), Epic Link (DC standard issues), custom fields; no due date without Schedule
@@ -577,6 +627,7 @@ class FakeJira(FakeServer):
             "deploymentType": "Cloud" if self.cloud else "Server",
             "serverTime": format_jira_time(self.tz, self.clock()),
         })  # fmt: skip
+
     def _project_info(self, call: Call) -> Reply:
         """GET project/{key} (with issueTypes and versions) and GET project/{key}/versions."""
         project = self._project(call.params["project"], http=True)
@@ -585,6 +636,7 @@ class FakeJira(FakeServer):
             return Reply(200, versions)
         issue_types = [self._json(t) for t in project.issue_types]
         return Reply(200, self._json(project) | {"issueTypes": issue_types, "versions": versions})
+
     def _create_version(self, call: Call) -> Reply:
         body = self._object(call)
         if (reference := body.get("projectId", body.get("project"))) is None:
@@ -604,6 +656,7 @@ class FakeJira(FakeServer):
         version = Version(self._next("version"), name.strip(), project.id, description, release_date)
         self.versions[version.id] = version
         return Reply(201, self._json(version))
+
     def _my_permissions(self, call: Call) -> Reply:
         if call.arg("projectKey"):
             self._project(call.arg("projectKey") or "", http=True)
@@ -614,6 +667,7 @@ class FakeJira(FakeServer):
                   "description": "", "havePermission": bool(self.permissions.get(key, False))}
             for number, key in enumerate(wanted or dict.fromkeys([*KNOWN_PERMISSIONS, *self.permissions]), 1)
         }})  # fmt: skip
+
     def _create_meta(self, call: Call) -> Reply:
         """The create screen of one issue type, paged (startAt, maxResults default 50).
         Cloud: ``{startAt, maxResults, total, fields: [{required, schema, name, key, fieldId, ...}]}``, see
@@ -633,9 +687,17 @@ class FakeJira(FakeServer):
         for f in map(self.fields.__getitem__, ids):
             required = f.id in {"summary", "issuetype", "project"} or f.kind == "epicname"
             operations = ["set", "add", "remove"] if f.kind in {"labels", "versions"} else ["set"]
-            metas.append({"required": required or (f.id == "parent" and issue_type.subtask),
-                          "schema": f.schema, "name": f.name, "fieldId": f.id, "operations": operations,
-                          "hasDefaultValue": f.id == "priority"} | ({"key": f.id} if self.cloud else {}))
+            metas.append(
+                {
+                    "required": required or (f.id == "parent" and issue_type.subtask),
+                    "schema": f.schema,
+                    "name": f.name,
+                    "fieldId": f.id,
+                    "operations": operations,
+                    "hasDefaultValue": f.id == "priority",
+                }
+                | ({"key": f.id} if self.cloud else {})
+            )
         page, chunk = {"startAt": start, "maxResults": limit, "total": len(metas)}, metas[start:][:limit]
         if self.cloud:
             return Reply(200, page | {"fields": chunk})
@@ -657,9 +719,11 @@ class FakeJira(FakeServer):
                 issues.append(self._ref(self._materialise(*element), call.params["api"], fields=False))
         self.rng.shuffle(issues)  # successes in no guaranteed order: match them by key or label, not place
         return Reply(201 if issues or not updates else 400, {"issues": issues, "errors": errors})
+
     def _get_issue(self, call: Call) -> Reply:
         wants, _ = _wanted_fields(call.query.get("fields", []), "*all")
         return Reply(200, self._issue_json(self._issue(call.params["issue"]), wants, call.params["api"]))
+
     def _edit_issue(self, call: Call) -> Reply:
         issue, body, api = self._issue(call.params["issue"]), self._object(call), call.params["api"]
         if not self.permissions.get("EDIT_ISSUES"):
@@ -676,6 +740,7 @@ class FakeJira(FakeServer):
         self._apply(issue.fields, values, creating=False)
         self._touch(issue)
         return Reply(204)
+
     def _create_link(self, call: Call) -> Reply:
         body = self._object(call)
         wanted = body.get("type") if isinstance(body.get("type"), dict) else {}
@@ -689,6 +754,7 @@ class FakeJira(FakeServer):
             raise fail(404, f"No Link Issue Permission for issue '{ends[0].key}'.")
         self._link(link_type["id"], *ends)  # posting an existing link again stores it once
         return Reply(201)
+
     def _comments(self, call: Call) -> Reply:
         """A page of comments: Cloud documents a maxResults default of 5000, Data Center 9 one of 50."""
         issue, api = self._issue(call.params["issue"]), call.params["api"]
@@ -698,6 +764,7 @@ class FakeJira(FakeServer):
         page = [self._comment_json(issue, comment, api) for comment in issue.comments[start : start + limit]]
         return Reply(200, {"startAt": start, "maxResults": limit, "total": len(issue.comments),
                            "comments": page})  # fmt: skip
+
     def _comment(self, call: Call) -> Reply:
         """POST a comment (Add comments) or PUT one (Edit own comments for yours, else Edit all comments)."""
         issue, api, now, comment = self._issue(call.params["issue"]), call.params["api"], self.clock(), None
@@ -735,6 +802,7 @@ class FakeJira(FakeServer):
         api, chosen = call.params["api"], found[start : start + limit]
         issues = [self._issue_json(issue, wants, api) for issue in chosen]
         return Reply(200, {"startAt": start, "maxResults": limit, "total": len(found), "issues": issues})
+
     def _search_token(self, call: Call) -> Reply:
         """Cloud's /search/jql: nextPageToken pages, no total, ids only unless fields are asked for."""
         allowed = {"jql", "nextPageToken", "maxResults", "fields", "expand", "properties", "fieldsByKeys",
@@ -761,6 +829,7 @@ class FakeJira(FakeServer):
             body["nextPageToken"] = token = secrets.token_urlsafe(24)
             self._page_tokens[token] = (jql, offset + limit)
         return Reply(200, body | {"isLast": "nextPageToken" not in body})
+
     def _search_params(self, call: Call, allowed: set[str]) -> dict[str, Any]:
         if call.body is None:
             params: dict[str, Any] = {name: values[0] for name, values in call.query.items() if values}
@@ -769,6 +838,7 @@ class FakeJira(FakeServer):
         if unknown := sorted(set(self._object(call)) - allowed):
             raise fail(400, f'Unrecognized field "{unknown[0]}", not marked as ignorable.')
         return call.body
+
     def _run_jql(self, jql: str, reconcile: set[str], *, bounded: bool = False) -> list[Issue]:
         """The issues search finds, in key order unless ORDER BY id or key says otherwise."""
         try:
@@ -787,6 +857,7 @@ class FakeJira(FakeServer):
         found = [issue for issue in views.values() if all(test(issue) for test in tests)]
         by_id = name.lower() == "id"
         return sorted(found, key=lambda i: ("", int(i.id)) if by_id else _key_order(i), reverse=not ascending)
+
     def _compile(self, name: str, op: str, values: tuple[str, ...]) -> Callable[[Issue], bool]:
         """One clause as a test: ``project = K``, ``labels = x``, ``labels in (..)``, ``id in (..)`` (or
         issue, key), ``updated >= "-15m"`` (or an absolute date); other fields and operators are refused."""
@@ -847,6 +918,7 @@ class FakeJira(FakeServer):
         if errors or project is None or issue_type is None:
             return {"errorMessages": [], "errors": errors}
         return project, issue_type, values
+
     def _collect(self, fields: dict[str, Any], screen: list[str], project: Project | None,
                  api: str) -> tuple[dict[str, Any], dict[str, str]]:  # fmt: skip
         """Each field's canonical value, or Jira's message for it; a field off the screen is refused."""
@@ -859,6 +931,7 @@ class FakeJira(FakeServer):
             except _Problem as problem:
                 errors[field_id] = str(problem)
         return values, errors
+
     def _coerce(self, definition: FieldDef, raw: Any, project: Project | None, api: str) -> Any:
         kind = "string" if definition.kind == "epicname" else definition.kind
         if kind == "summary":
@@ -914,6 +987,7 @@ class FakeJira(FakeServer):
         if epic is None or self.issue_types[epic.fields["issuetype"]].name != "Epic":
             raise _Problem(f"The issue key '{raw}' for field 'Epic Link' is invalid.")
         return epic.id
+
     def _check_parent(self, issue_type: IssueType, values: dict[str, Any], errors: dict[str, str],
                       child: Issue | None = None) -> None:  # fmt: skip
         """Sub-tasks need a standard parent; on Cloud a standard issue's parent is an Epic (one level up)."""
@@ -922,6 +996,7 @@ class FakeJira(FakeServer):
                 errors["parent"] = "Issue type is a sub-task but parent issue key or id not specified."
         elif self.issue_types[self.issues[parent_id].fields["issuetype"]].level != issue_type.level + 1:
             errors["parent"] = "Given parent work item does not belong to appropriate hierarchy."
+
     def _materialise(self, project: Project, issue_type: IssueType, values: dict[str, Any],
                      at: datetime | None = None) -> Issue:  # fmt: skip
         now = at or self.clock()
@@ -936,6 +1011,7 @@ class FakeJira(FakeServer):
         self.issues[issue.id], self._keys[issue.key] = issue, issue.id
         self._touch(issue, bump=False)
         return issue
+
     def _apply(self, fields: dict[str, Any], values: dict[str, Any], *, creating: bool) -> None:
         tracking = values.get("timetracking") or {}
         fields.update({name: value for name, value in values.items() if name != "timetracking"})
@@ -952,6 +1028,7 @@ class FakeJira(FakeServer):
         if bump:
             issue.fields["updated"] = self.clock()
         self.timeline.record(issue.id, Issue(issue.id, issue.key, copy.deepcopy(issue.fields)))
+
     def _link(self, type_id: str, inward: Issue, outward: Issue) -> Link:
         for link in self.links.values():
             if (link.type_id, link.inward_id, link.outward_id) == (type_id, inward.id, outward.id):
@@ -963,6 +1040,7 @@ class FakeJira(FakeServer):
         self._touch(inward)
         self._touch(outward)
         return link
+
     def _delete(self, issue: Issue) -> None:
         for other in list(self.issues.values()):
             if other.fields.get("parent") == issue.id and self.issue_types[other.fields["issuetype"]].subtask:
@@ -978,32 +1056,40 @@ class FakeJira(FakeServer):
                 other.fields.update(dict.fromkeys(cleared), issuelinks=links)
                 self._touch(other, bump=False)
         self.timeline.record(issue.id, None)
+
     def _next(self, counter: str) -> str:
         return str(next(self._ids[counter]))
+
     def _add_custom(self, field_id: str, name: str, kind: str) -> None:
         schema_type, custom = CUSTOM_TYPES[kind]
         schema = {"type": schema_type, "custom": custom, "customId": int(field_id.split("_")[1])} | (
             {"items": "string"} if kind == "labels" else {})  # fmt: skip
         self.fields[field_id] = FieldDef(field_id, name, kind, schema, custom=True)
+
     def _find_project(self, reference: str) -> Project | None:
         found = (p for p in self.projects.values() if reference.strip() in {p.id, p.name})
         return self.projects.get(reference.strip().upper()) or next(found, None)
+
     def _project(self, reference: str, *, http: bool = False) -> Project:
         """The project by key, id or name: KeyError for a helper, Jira's 404 for a request."""
         if (project := self._find_project(reference)) is None:
             message = f"No project could be found with key '{reference}'."
             raise fail(404, message) if http else KeyError(reference)
         return project
+
     def _project_versions(self, project: Project) -> list[Version]:
         return [v for v in self.versions.values() if v.project_id == project.id]
+
     def _find_issue(self, reference: str) -> Issue | None:
         wanted = reference.strip()
         return self.issues.get(wanted if wanted.isdigit() else self._keys.get(wanted.upper(), ""))
+
     def _issue(self, reference: str) -> Issue:
         if (issue := self._find_issue(reference)) is None:
             raise fail(404, "Issue does not exist or you do not have permission to see it." if self.cloud
                        else "Issue Does Not Exist")  # fmt: skip
         return issue
+
     def _object(self, call: Call) -> dict[str, Any]:
         if not isinstance(call.body, dict):
             raise fail(400, "The request body must be a JSON object.")
@@ -1012,6 +1098,7 @@ class FakeJira(FakeServer):
     # -- rendering ---------------------------------------------------------------------------------------
     def _link_types(self) -> list[dict[str, Any]]:
         return [t | {"self": f"{self.url}/rest/api/2/issueLinkType/{t['id']}"} for t in LINK_TYPES]
+
     def _json(self, item: Project | IssueType | Version | FieldDef) -> dict[str, Any]:
         """How project, issue type, version and field objects read back (v2 shapes)."""
         match item:
@@ -1030,10 +1117,12 @@ class FakeJira(FakeServer):
         return {"id": item.id, "key": item.id, "name": item.name, "custom": item.custom, "searchable": True,
                 "orderable": item.kind != "readonly", "navigable": True, "schema": item.schema,
                 "clauseNames": [f"cf[{number}]", item.name] if item.custom else [item.id]}  # fmt: skip
+
     def _status_json(self, name: str) -> dict[str, Any]:
         status_id, status_name, category = self.statuses[name.lower()]
         return {"self": f"{self.url}/rest/api/2/status/{status_id}", "id": status_id, "name": status_name,
                 "statusCategory": dict(STATUS_CATEGORIES[category])}  # fmt: skip
+
     def _ref(self, issue: Issue, api: str, *, fields: bool = True) -> dict[str, Any]:
         """An issue as a reference (a created issue, a link's other end, a parent)."""
         ref = {"id": issue.id, "key": issue.key, "self": f"{self.url}/rest/api/{api}/issue/{issue.id}"}
@@ -1042,16 +1131,19 @@ class FakeJira(FakeServer):
             status = self._status_json(issue.fields["status"])
             ref["fields"] = {"summary": issue.fields["summary"], "status": status, "issuetype": issue_type}
         return ref
+
     def _rich(self, value: Any, api: str) -> Any:
         """A stored description or comment body as the API version shows it (Cloud v2 renders the ADF)."""
         if value is None or not self.cloud:
             return value
         document = value if is_adf(value) else wiki_to_adf(str(value))
         return document if api == "3" else adf_to_wiki(document)
+
     def _issue_json(self, issue: Issue, wants: Callable[[FieldDef], bool], api: str) -> dict[str, Any]:
         fields = {d.id: self._field_value(issue, d, api) for d in self.fields.values()
                   if wants(d) and (d.id != "parent" or issue.fields.get("parent"))}  # fmt: skip
         return self._ref(issue, api, fields=False) | {"expand": "renderedFields,names", "fields": fields}
+
     def _field_value(self, issue: Issue, definition: FieldDef, api: str) -> Any:
         values, field_id = issue.fields, definition.id
         match field_id:
@@ -1085,11 +1177,13 @@ class FakeJira(FakeServer):
                 return [self._link_json(entry, api) for entry in values["issuelinks"]]
         value = copy.deepcopy(values.get(field_id))
         return self.issues[value].key if definition.kind == "epiclink" and value in self.issues else value
+
     def _link_json(self, entry: dict[str, str], api: str) -> dict[str, Any]:
         side = "outward" if "outward" in entry else "inward"
         return {"id": entry["id"], "self": f"{self.url}/rest/api/{api}/issueLink/{entry['id']}",
                 "type": next(t for t in self._link_types() if t["id"] == entry["type"]),
                 f"{side}Issue": self._ref(self.issues[entry[side]], api)}  # fmt: skip
+
     def _comment_json(self, issue: Issue, comment: Comment, api: str) -> dict[str, Any]:
         name = comment.author or "fake.user"
         author = {"accountId": f"557058:{name}"} if self.cloud else {"name": name, "key": f"JIRAUSER-{name}"}

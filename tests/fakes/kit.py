@@ -269,8 +269,12 @@ class FakeServer:
         """Beyond ``limit`` requests in any rolling ``window`` seconds of the fake's clock answer 429, with
         Retry-After or (``retry_after=None``) no header; ``None`` lifts the limit."""
         with self.lock:
-            self._limiter = None if limit is None else RateLimiter(
-                limit, window, retry_after=retry_after, timer=lambda: self.clock().timestamp()
+            self._limiter = (
+                None
+                if limit is None
+                else RateLimiter(
+                    limit, window, retry_after=retry_after, timer=lambda: self.clock().timestamp()
+                )
             )
 
     def requests_to(self, path_contains: str, method: str | None = None) -> list[RecordedRequest]:
