@@ -4,8 +4,9 @@ A connector knows its tracker's API and nothing about ISO 20000 or earned value:
 values of :mod:`connectors.values`. Every item it creates carries its plan key and item key in the
 tracker itself (a label, entity property, custom field, description marker or key column), so
 :meth:`Connector.find_items` finds it again even when the store has lost track: seeding is idempotent
-and resumable. Nothing is cached between calls: what a call needs (the parents of new items, the items
-to link) is passed in.
+and resumable. The engine relies on no state a connector keeps between calls: what a call needs (the
+parents of new items, the items to link) is passed in; a connector may cache for speed only what it
+can check is still true (the workbook keeps the book it saved while the file is unchanged).
 
 Writes happen inside a change session (:meth:`Connector.changes`): Project Server's check-out, update,
 publish and check-in, Planner's operation sets and the workbook's load-once, save-once fit it; trackers
@@ -53,6 +54,9 @@ class Capabilities(_Value):
     rewrite_notes: bool = Field(
         default=False,
         description="Every note is rewritten on each write-back (a file saved whole), not only changed ones",
+    )
+    plan_note: bool = Field(
+        default=False, description="The plan's own note (the whole status, dated) has a place to be shown"
     )
     updates: bool = Field(default=False, description="Planned dates, titles and estimates can be changed")
     search_lag: float = Field(

@@ -180,7 +180,6 @@ class PullResult(_Value):
     records: list[ProgressRecord] = []
     problems: list[str] = Field(default=[], description="Values that could not be read, with where they are")
     missing: list[str] = Field(default=[], description="Keys of seeded items no longer in the tracker")
-    moved: list[str] = Field(default=[], description="Keys of items moved out of the plan's container")
 
 
 # --- write-back ----------------------------------------------------------------------------------------
@@ -234,8 +233,9 @@ class Table(_Value):
 class StatusNote(_Value):
     """What the engine wants shown in the tracker, rendered once for every tracker.
 
-    ``key`` is the item the note belongs to (a milestone), or None for the plan as a whole. The text
-    carries no status date, so a note whose content did not change is not written again.
+    ``key`` is the item the note belongs to (a milestone), or None for the plan as a whole (shown only by
+    trackers with ``Capabilities.plan_note``). A milestone's note carries no status date, so a note whose
+    content did not change is not written again; the plan's note is dated and changes every day.
     """
 
     key: str | None

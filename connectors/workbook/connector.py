@@ -71,6 +71,7 @@ class WorkbookConnector(Connector):
             incremental_pull=False,
             write_back=True,
             rewrite_notes=True,
+            plan_note=True,
             updates=True,
         )
         self._book: Workbook | None = None

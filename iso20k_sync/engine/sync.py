@@ -108,7 +108,10 @@ def write_back(
     items: dict[str, ExternalItem],
 ) -> int:
     """Write the notes whose content changed (all, for a tracker that rewrites them anyway) and remember
-    what the tracker now shows; returns how many notes it took."""
+    what the tracker now shows; returns how many notes it took. The plan's own note goes only to a
+    tracker with a place for it."""
+    if not connector.capabilities.plan_note:
+        notes = [note for note in notes if note.key is not None]
     digests = {note.key or "": _digest(note) for note in notes}
     with store.transaction() as repo:
         shown = repo.notes_shown(plan_id)
