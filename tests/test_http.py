@@ -141,7 +141,8 @@ def test_a_refused_connection_is_a_clear_tracker_error(clock):
         clock=clock,
         retry=RetryPolicy(max_attempts=2),
     )
-    with pytest.raises(TrackerError, match="GET /x failed: ConnectionError"):
+    expected = r"GET /x failed 2 times: cannot reach the tracker at http://127.0.0.1:1 \(connection refused\)"
+    with pytest.raises(TrackerError, match=expected):
         unreachable.get("/x")
     assert len(clock.sleeps) == 1  # retried once, then reported
 

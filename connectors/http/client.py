@@ -53,6 +53,24 @@ def _never_sent(exc: requests.RequestException) -> bool:
     return isinstance(exc, requests.ConnectionError) and isinstance(reason, NewConnectionError)
 
 
+def _cause(exc: BaseException) -> str:
+    """The innermost reason of a requests error, as words (urllib3 nests them several deep)."""
+    text = str(exc)
+    for phrase, words in (
+        ("Connection refused", "connection refused"),
+        ("Name or service not known", "host name not found"),
+        ("nodename nor servname", "host name not found"),
+        ("Temporary failure in name resolution", "host name not found"),
+        ("Network is unreachable", "network unreachable"),
+        ("No route to host", "no route to host"),
+        ("Connection reset", "connection reset"),
+        ("CERTIFICATE_VERIFY_FAILED", "its TLS certificate could not be verified"),
+    ):
+        if phrase in text:
+            return words
+    return type(exc).__name__
+
+
 def _json_or_none(response: requests.Response) -> Any:
     try:
         return response.json()
@@ -194,12 +212,11 @@ class HttpClient:
                 retry = method in IDEMPOTENT or _never_sent(exc)
                 if not retry:
                     raise UncertainOutcome(
-                        f"{method} {shown} may or may not have reached {self.name}: "
-                        f"{type(exc).__name__}: {self._redact(str(exc))}"
+                        f"{method} {shown} may or may not have reached {self.name}: {self._why(exc)}"
                     ) from None
                 if attempt == self.retry.max_attempts:
                     raise TrackerError(
-                        f"{method} {shown} failed: {type(exc).__name__}: {self._redact(str(exc))}"
+                        f"{method} {shown} failed {attempt} times: {self._why(exc)}"
                     ) from None
                 self.pacer.hold(self._backoff(attempt))
                 continue
@@ -267,6 +284,19 @@ class HttpClient:
                 if isinstance(data.get(key), str | dict | list):
                     parts.append(str(data[key]))
         return self._redact("; ".join(parts)[:1000] or str(data)[:500])
+
+    def _why(self, exc: requests.RequestException) -> str:
+        """Why a request got no answer, for a person: what happened and what to check."""
+        if isinstance(exc, requests.Timeout):
+            limit = self.timeout[-1] if isinstance(self.timeout, tuple) else self.timeout
+            return f"{self.name} at {self.base_url} did not answer within {limit:g} s"
+        if isinstance(exc, requests.exceptions.SSLError):
+            return f"TLS with {self.name} at {self.base_url} failed ({_cause(exc)}); check the url"
+        if isinstance(exc, requests.ConnectionError):
+            return (
+                f"cannot reach {self.name} at {self.base_url} ({_cause(exc)}); check the url and the network"
+            )
+        return f"{type(exc).__name__}: {self._redact(str(exc))}"
 
     def _redact(self, text: str) -> str:
         for secret in self._secrets:

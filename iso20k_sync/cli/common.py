@@ -12,6 +12,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from connectors.errors import TrackerError
+
 from ..errors import InputError, InputProblem, Iso20kError
 from ..files import OutputError
 
@@ -44,7 +46,7 @@ def reports_errors(func: F) -> F:
         except (InputError, OutputError) as exc:
             err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(EXIT_INPUT) from None
-        except Iso20kError as exc:
+        except (Iso20kError, TrackerError) as exc:
             err.print(f"[bold red]failed:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(EXIT_FAILED) from None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..engine.plans import plan_from_config
@@ -14,6 +15,16 @@ from ..errors import InputError
 from .common import EXIT_FAILED, err, out, parse_date, reports_errors
 from .configured import ConfigOption, PlanOption, load, open_store, today
 
+WaitOption = Annotated[
+    float,
+    typer.Option(
+        "--wait",
+        metavar="SECONDS",
+        min=0,
+        help="If another run is changing the plan, wait this long for it [default: do not wait].",
+    ),
+]
+
 
 @reports_errors
 def seed_command(
@@ -22,6 +33,7 @@ def seed_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="List what would be created; change nothing.")
     ] = False,
+    wait: WaitOption = 0.0,
 ) -> None:
     """Create the plan's items in its tracker: what is missing and nothing else (safe to re-run)."""
     config = load(config_option)
@@ -43,6 +55,7 @@ def seed_command(
             store,
             dry_run,
             lambda done, total: bar.update(task, completed=done, total=total),
+            wait=wait,
         )
     if dry_run:
         out.print(
@@ -57,8 +70,14 @@ def seed_command(
         f"{report.adopted} found in the tracker and recorded, {report.already} already there",
         highlight=False,
     )
+    for key in report.recreated:
+        err.print(f"re-created: {key} had been deleted in the tracker", highlight=False, markup=False)
     for key in report.missing_in_tracker:
-        err.print(f"warning: {key} was created earlier but is no longer in the tracker", highlight=False)
+        err.print(
+            f"warning: {key} was created moments ago and does not show in the tracker's search yet",
+            highlight=False,
+            markup=False,
+        )
     for failure in report.failed:
         err.print(f"failed: {failure.key}: {failure.message}", highlight=False, markup=False)
     if report.failed:
@@ -72,6 +91,7 @@ def sync_command(
     as_of: Annotated[
         str | None, typer.Option("--as-of", metavar="YYYY-MM-DD", help="Status date [default: today].")
     ] = None,
+    wait: WaitOption = 0.0,
 ) -> None:
     """Pull progress from the tracker, recompute the status, write it back."""
     config = load(config_option)
@@ -81,11 +101,11 @@ def sync_command(
     for plan_config in plans:
         status_date = parse_date("--as-of", as_of) if as_of else today(plan_config)
         try:
-            report = sync(config, plan_config, store, status_date)
+            report = sync(config, plan_config, store, status_date, wait=wait)
         except InputError:
             raise
         except Exception as exc:  # one plan's failure does not stop the others; it is recorded
-            err.print(f"[red]failed[/] {plan_config.name}: {exc}", highlight=False)
+            err.print(f"[red]failed[/] {escape(plan_config.name)}: {escape(str(exc))}", highlight=False)
             failed = True
             continue
         status = report.status

@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from connectors.errors import TrackerError
@@ -29,7 +29,7 @@ from connectors.values import CreateFailure, ExternalItem, Inventory, ItemSpec
 from ..config import PlanConfig, ServiceConfig
 from ..errors import Iso20kError
 from ..plan import Plan
-from ..store import Store
+from ..store import Store, plan_lock
 from ..store.repository import now
 from .mapping import container_spec, item_specs, link_specs
 from .plans import plan_from_config
@@ -55,6 +55,7 @@ class SeedReport:
     links: int = 0
     failed: list[CreateFailure] = field(default_factory=list)
     missing_in_tracker: list[str] = field(default_factory=list)
+    recreated: list[str] = field(default_factory=list)
     dry_run: bool = False
 
 
@@ -65,11 +66,14 @@ def seed(
     dry_run: bool = False,
     progress: Progress | None = None,
     connector: Connector | None = None,
+    wait: float = 0.0,
 ) -> SeedReport:
-    run = _SeedRun(config, plan_config, store, connector, progress)
+    """Seed the plan into its tracker. Only one run changes a plan at a time: another one holding it is
+    waited for up to ``wait`` seconds, then :class:`PlanBusy`."""
     if dry_run:
-        return run.dry_run()
-    return run.run()
+        return _SeedRun(config, plan_config, store, connector, progress).dry_run()
+    with plan_lock(store, plan_config.name, "seed", wait):
+        return _SeedRun(config, plan_config, store, connector, progress).run()
 
 
 class _SeedRun:
@@ -133,6 +137,7 @@ class _SeedRun:
                     self.plan_config.name, self.plan_config.plan_key, self.plan, self.plan_config.tracker.kind
                 )
             self.plan_id = row.id
+            repo.abandon_running(row.id)
             interrupted = repo.interrupted_seed(row.id)
             self.run_id = repo.start_run(row.id, "seed")
         return interrupted
@@ -142,13 +147,18 @@ class _SeedRun:
         self.report.container = self.connector.ensure_container(spec)
 
     def adopt(self) -> Inventory:
-        """Record what the tracker holds and the store does not know (from a run killed mid-way)."""
+        """Record what the tracker holds and the store does not know (from a run killed mid-way), and
+        forget what the store knows but the tracker lost, so that it is created again."""
         inventory = self.connector.find_items(self.known)
         found = inventory.items
+        planned = {spec.key for spec in self.specs}
+        settled = now() - timedelta(seconds=self.connector.capabilities.search_lag)
         with self.store.transaction() as repo:
             self.report.adopted = repo.record_items(
                 self.plan_id, (found[k] for k in found if k not in self.known)
             )
+            lost = [k for k in repo.items(self.plan_id) if k not in found and k in planned]
+            self.report.recreated = repo.forget_items(self.plan_id, lost, settled)
             self.known = repo.items(self.plan_id)
         self.report.missing_in_tracker = sorted(k for k in self.known if k not in found)
         self.report.to_create = [s for s in self.specs if s.key not in self.known]

@@ -20,7 +20,7 @@ from connectors.values import ExternalItem, ItemKind, NoteWrite, StatusNote
 from ..analytics import PlanStatus
 from ..config import PlanConfig, ServiceConfig
 from ..errors import Iso20kError
-from ..store import Store
+from ..store import Store, plan_lock
 from ..store.repository import now
 from .mapping import task_progress
 from .notes import render_notes
@@ -55,9 +55,24 @@ def sync(
     store: Store,
     status_date: date,
     connector: Connector | None = None,
+    wait: float = 0.0,
+) -> SyncReport:
+    """Pull progress, recompute the status as of ``status_date`` and write the changed notes back. Only
+    one run changes a plan at a time (see :func:`seed`)."""
+    with plan_lock(store, plan_config.name, "sync", wait):
+        return _sync(config, plan_config, store, status_date, connector)
+
+
+def _sync(
+    config: ServiceConfig,
+    plan_config: PlanConfig,
+    store: Store,
+    status_date: date,
+    connector: Connector | None,
 ) -> SyncReport:
     with store.transaction() as repo:
         row, baseline = seeded_plan(repo, plan_config)
+        repo.abandon_running(row.id)
         run_id = repo.start_run(row.id, "sync")
         items = {k: i for k, i in repo.items(row.id).items() if i.kind is not ItemKind.phase}
         last = repo.last_successful_sync(row.id)

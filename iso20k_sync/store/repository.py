@@ -163,6 +163,27 @@ class Repository:
         self.session.flush()
         return len(new)
 
+    def forget_items(self, plan_id: int, keys: Iterable[str], settled_before: datetime) -> list[str]:
+        """Forget items the tracker lost (deleted there), so that a seed creates them again; only those
+        recorded before ``settled_before``, since a newer one may not show in the tracker's search yet.
+        Returns the keys forgotten."""
+        rows = self.session.scalars(
+            select(TrackerItemRow).where(
+                TrackerItemRow.plan_id == plan_id,
+                TrackerItemRow.key.in_(list(keys)),
+                TrackerItemRow.created_at < settled_before,
+            )
+        ).all()
+        for row in rows:
+            self.session.delete(row)
+        notes = select(TrackerNoteRow).where(
+            TrackerNoteRow.plan_id == plan_id, TrackerNoteRow.key.in_([r.key for r in rows])
+        )
+        for note in self.session.scalars(notes).all():
+            self.session.delete(note)
+        self.session.flush()
+        return sorted(row.key for row in rows)
+
     # --- runs -------------------------------------------------------------------------------------
 
     def start_run(self, plan_id: int, kind: str) -> int:
@@ -172,6 +193,18 @@ class Repository:
         self.session.add(row)
         self.session.flush()
         return row.id
+
+    def abandon_running(self, plan_id: int) -> int:
+        """Mark the plan's runs still 'running' as abandoned: called by a run that holds the plan's lock,
+        so their process is gone (killed or crashed). Returns how many."""
+        rows = self.session.scalars(
+            select(SyncRunRow).where(SyncRunRow.plan_id == plan_id, SyncRunRow.outcome == "running")
+        ).all()
+        for row in rows:
+            row.outcome = "abandoned"
+            row.finished_at = now()
+            row.error = "the process running it stopped (killed or crashed) before it finished"
+        return len(rows)
 
     def finish_run(
         self,

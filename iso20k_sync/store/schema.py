@@ -175,3 +175,18 @@ class DigestRow(Base):
     state: Mapped[str] = mapped_column(String(20), comment="claimed or sent")
     claimed_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+class PlanLockRow(Base):
+    """Who is changing a plan right now: one writer per plan across processes and hosts. Keyed by the plan's
+    name, so the first seed of a plan not yet stored is guarded too."""
+
+    __tablename__ = "plan_locks"
+
+    plan_name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200), comment="host, process id and a random token")
+    purpose: Mapped[str] = mapped_column(String(20), comment="seed or sync")
+    acquired_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(
+        comment="Renewed while the holder lives; a lock past it was left by a killed run"
+    )
