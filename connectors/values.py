@@ -152,6 +152,22 @@ class BulkResult(_Value):
     failed: list[CreateFailure] = []
 
 
+MAX_AMOUNT = Decimal("999999999999.99")
+"""The largest amount of money accepted anywhere (a cost, an expense, a budget): 14 digits, which the
+store keeps exactly and every report can show; anything larger is a typing slip, not a certification."""
+
+
+def amount_problem(value: Decimal) -> str | None:
+    """Why an amount of money cannot be taken, or None."""
+    if not value.is_finite():
+        return "is not a finite number"
+    if value < 0:
+        return "is negative; expected an amount of 0 or more"
+    if value > MAX_AMOUNT:
+        return f"is more than {MAX_AMOUNT:,}, the largest amount accepted"
+    return None
+
+
 class ItemProgress(_Value):
     """Progress of one item as the tracker reports it; a value the tracker does not have is None."""
 
@@ -159,7 +175,9 @@ class ItemProgress(_Value):
     percent_complete: Decimal | None = Field(default=None, ge=0, le=100)
     actual_start: date | None = None
     actual_finish: date | None = None
-    actual_cost: Decimal | None = Field(default=None, ge=0, description="Money spent, the plan's currency")
+    actual_cost: Decimal | None = Field(
+        default=None, ge=0, le=MAX_AMOUNT, description="Money spent, the plan's currency"
+    )
     time_spent_days: Decimal | None = Field(default=None, ge=0, description="Person-days logged")
     remaining_days: Decimal | None = Field(default=None, ge=0, description="Remaining estimate, person-days")
 

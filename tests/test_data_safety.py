@@ -3,10 +3,13 @@ Real processes, a real SQLite store and real .xlsx files."""
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -65,8 +68,11 @@ def small_batches(tmp_path: Path) -> Path:
     return path
 
 
-def test_two_seeds_at_once_after_a_killed_one_leave_the_store_and_the_workbook_equal(small_batches):
-    kill_a_seed(small_batches, after=20)
+@pytest.mark.parametrize("killed_first", [True, False])
+def test_two_seeds_at_once_leave_the_store_and_the_workbook_equal(small_batches, killed_first):
+    """After a killed seed (the audit's case) and on a plan never seeded (no IntegrityError for the loser)."""
+    if killed_first:
+        kill_a_seed(small_batches, after=20)
     both = [subprocess.Popen(seed_args(small_batches, "--wait", "120"), stderr=subprocess.PIPE) for _ in "ab"]
     assert [p.wait(timeout=180) for p in both] == [0, 0], [p.stderr.read() for p in both if p.stderr]
     keys = workbook_keys(small_batches.parent / "data" / "acme.xlsx")
@@ -151,3 +157,67 @@ def test_an_unreachable_tracker_is_one_line(tmp_path, monkeypatch):
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and "tok-123" not in result.stderr
     assert "127.0.0.1:9" in result.stderr and len(result.stderr.strip().splitlines()) <= 2, result.stderr
+
+
+def _type_into_tasks(workbook: Path, values: dict[str, dict[str, object]]) -> None:
+    book = openpyxl.load_workbook(workbook)
+    ws = book["Tasks"]
+    columns = {cell.value: cell.column for cell in ws[1]}
+    rows = {ws.cell(r, 1).value: r for r in range(2, ws.max_row + 1)}
+    for key, cells in values.items():
+        for header, value in cells.items():
+            ws.cell(rows[key], columns[header]).value = value
+    book.save(workbook)
+
+
+def test_an_absurd_cost_is_named_by_its_cell_and_the_other_rows_sync(config_file, tmp_path):
+    assert cli("seed", "-c", str(config_file)).exit_code == 0
+    workbook = tmp_path / "data" / "acme.xlsx"
+    _type_into_tasks(
+        workbook,
+        {
+            "management-basis-assessment": {"Status": "Done", "Actual cost": 1e25},
+            "benefit-analysis": {"Status": "Done", "Actual cost": 3000},
+            "resource-cost-estimate": {"Status": "In progress", "Actual start": datetime(2072, 1, 11)},
+        },
+    )
+    result = cli("sync", "-c", str(config_file), "--as-of", "2027-01-20")
+    assert result.exit_code == 0, result.output
+    problems = " ".join(result.stderr.split())
+    assert "Tasks!" in problems and "is more than 999,999,999,999.99, the largest amount accepted" in problems
+    assert "resource-cost-estimate: actual start 2072-01-11 is after the status date 2027-01-20" in problems
+    status = json.loads(cli("status", "-c", str(config_file), "--format", "json").stdout)
+    assert Decimal(status["earned_value"]["ac"]) == Decimal("3000")
+    assert status["tasks"]["done"] == 1
+
+
+@pytest.mark.parametrize("amount", ["1e30", "1000000000000", "-5", "NaN"])
+def test_an_absurd_expense_is_refused(config_file, amount):
+    assert cli("seed", "-c", str(config_file)).exit_code == 0
+    result = cli("expense", "add", "-c", str(config_file), "--category", "training", "--amount", amount)
+    assert result.exit_code == 2
+    assert f"--amount: {amount!r}" in " ".join(result.stderr.split())
+    listed = cli("expense", "list", "-c", str(config_file), "--format", "json")
+    assert json.loads(listed.stdout) == []
+
+
+def test_an_expense_dated_far_ahead_is_recorded_with_a_warning(config_file):
+    assert cli("seed", "-c", str(config_file)).exit_code == 0
+    result = cli(
+        "expense", "add", "-c", str(config_file), "--category", "training", "--amount", "900",
+        "--date", "2099-03-01",
+    )  # fmt: skip
+    assert result.exit_code == 0
+    warning = " ".join(result.stderr.split())
+    assert "dated 2099-03-01, in the future, after the plan's last task" in warning
+
+
+def test_a_tracker_url_with_credentials_is_refused_without_showing_them(tmp_path):
+    path = tmp_path / "iso20k-sync.yaml"
+    path.write_text(
+        "plans:\n  - name: acme\n    key: acme-2027\n    start: 2027-01-04\n"
+        "    tracker: {kind: jira, url: 'https://pm:TOKEN123@acme.atlassian.net', project: ISO}\n"
+    )
+    result = cli("config", "check", "-c", str(path))
+    assert result.exit_code == 2
+    assert "contains credentials" in result.stderr and "TOKEN123" not in result.output + result.stderr

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from connectors.values import ExternalItem, ItemKind
 from iso20k_sync.analytics import Expense, TaskProgress, plan_status
-from iso20k_sync.store import Store
+from iso20k_sync.store import Store, StoreError
 from iso20k_sync.store.schema import TrackerItemRow
 
 from .conftest import TEXTBOOK
@@ -52,6 +54,7 @@ def test_migrations_create_every_table_and_run_twice(store):
         "statuses",
         "digests",
         "tracker_notes",
+        "plan_locks",
         "alembic_version",
     } <= tables
 
@@ -186,3 +189,22 @@ def test_an_unreachable_store_is_a_clear_error(tmp_path):
         store.upgrade()
     assert "127.0.0.1:1" in str(caught.value)
     assert "hunter2" not in str(caught.value)
+
+
+def test_a_store_migrated_by_a_newer_version_is_refused_with_a_sentence(store):
+    with store.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    with pytest.raises(StoreError, match=r"migrated by a newer version of iso20k-sync \(schema 0099; this"):
+        store.upgrade()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_first_runs_at_once_migrate_one_after_another(backend, tmp_path):
+    script = "import sys; from iso20k_sync.store import Store; Store(sys.argv[1]).upgrade()"
+    with store_url(backend, tmp_path) as url:
+        processes = [
+            subprocess.Popen([sys.executable, "-c", script, url], stderr=subprocess.PIPE, text=True)
+            for _ in range(4)
+        ]
+        outcomes = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in processes]
+        assert outcomes == [(0, "")] * 4

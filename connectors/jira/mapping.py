@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ..values import ItemProgress, ItemState
+from ..values import ItemProgress, ItemState, amount_problem
 
 CATEGORY_STATE = {
     "new": ItemState.not_started,
@@ -67,8 +67,9 @@ def progress(
             cost = Decimal(str(fields[cost_field]))
         except InvalidOperation:
             problems.append(f"{key}: actual cost {fields[cost_field]!r} is not a number")
-        if cost is not None and cost < 0:
-            problems.append(f"{key}: actual cost {cost} is negative")
+        problem = amount_problem(cost) if cost is not None else None
+        if problem:
+            problems.append(f"{key}: actual cost {fields[cost_field]!r} {problem}")
             cost = None
     facts = ItemProgress(
         state=state,

@@ -26,7 +26,7 @@ from decimal import Decimal, InvalidOperation
 
 from pydantic import ValidationError
 
-from ..values import ItemProgress, ItemState
+from ..values import ItemProgress, ItemState, amount_problem
 from . import layout as L
 
 HUNDRED = Decimal(100)
@@ -182,8 +182,9 @@ def _cost(cell: CellValue) -> Decimal:
         if isinstance(value, str) and _looks_numeric(value):
             raise Bad(f"{L.ACTUAL_COST} {_show(value)} is text, not a number; type it as a number")
         raise Bad(f"{L.ACTUAL_COST} {_show(value)} is not a number")
-    if number < 0:
-        raise Bad(f"{L.ACTUAL_COST} {_show(value)} is negative; expected an amount of 0 or more")
+    problem = amount_problem(number)
+    if problem:
+        raise Bad(f"{L.ACTUAL_COST} {_show(value)} {problem}")
     return number
 
 

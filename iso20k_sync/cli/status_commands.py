@@ -8,12 +8,14 @@ from typing import Annotated
 
 import typer
 
+from connectors.values import amount_problem
+
 from ..analytics import Expense, PlanStatus
 from ..engine.plans import seeded_plan
 from ..engine.status import status_at
 from ..errors import InputError, InputProblem
 from ..template.model import CostCategory
-from .common import ReportFormat, out, parse_date, reports_errors
+from .common import ReportFormat, err, out, parse_date, reports_errors
 from .configured import ConfigOption, FormatOption, PlanOption, load, open_plan, open_store, today
 from .status_view import render_status
 
@@ -96,6 +98,14 @@ def expense_add(
     out.print(
         f"expense #{expense_id}: {value} {baseline.currency} {category.value} on {spent_on}", highlight=False
     )
+    if spent_on > today(plan_config):
+        ends = max(t.finish for t in baseline.tasks)
+        after = f", after the plan's last task ({ends})" if spent_on > ends else ""
+        err.print(
+            f"warning: the expense is dated {spent_on}, in the future{after}; it counts as actual cost "
+            "only from that date (expense list shows it; check the --date)",
+            highlight=False,
+        )
 
 
 @expense_app.command("list")
@@ -133,7 +143,10 @@ def _amount(text: str) -> Decimal:
         raise InputError(
             "--amount", [InputProblem((), f"{text!r} is not an amount; expected e.g. 12250.00")]
         ) from None
-    if not value.is_finite() or value <= 0 or value != value.quantize(Decimal("0.01")):
+    problem = amount_problem(value)
+    if problem:
+        raise InputError("--amount", [InputProblem((), f"{text!r} {problem}")])
+    if value == 0 or value != value.quantize(Decimal("0.01")):
         raise InputError(
             "--amount", [InputProblem((), f"{text!r}: expected a positive amount with at most 2 decimals")]
         )

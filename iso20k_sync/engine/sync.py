@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 from connectors.errors import TrackerError
 from connectors.protocol import Connector
-from connectors.values import ExternalItem, ItemKind, NoteWrite, StatusNote
+from connectors.values import ExternalItem, ItemKind, NoteWrite, ProgressRecord, StatusNote
 
 from ..analytics import PlanStatus
 from ..config import PlanConfig, ServiceConfig
@@ -91,6 +91,7 @@ def _sync(
             repo.save_status(row.id, run_id, status)
             problems = [
                 *pulled.problems,
+                *_dates_after(pulled.records, status_date),
                 *(f"{key}: seeded item no longer in the tracker" for key in pulled.missing),
                 *status.problems,
             ]
@@ -143,6 +144,19 @@ def write_back(
     with store.transaction() as repo:
         repo.record_notes(plan_id, [(r.key or "", digests[r.key or ""], r.ref) for r in receipts])
     return len(receipts)
+
+
+def _dates_after(records: Sequence[ProgressRecord], status_date: date) -> list[str]:
+    """Actual dates later than the status date: a typing slip (2072 for 2027) or a wrong status date."""
+    found = []
+    for record in records:
+        for label, day in (
+            ("actual start", record.progress.actual_start),
+            ("actual finish", record.progress.actual_finish),
+        ):
+            if day is not None and day > status_date:
+                found.append(f"{record.key}: {label} {day} is after the status date {status_date}")
+    return found
 
 
 def _digest(note: StatusNote) -> str:

@@ -10,7 +10,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, func, select
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -65,12 +67,26 @@ class Store:
         config.set_main_option("script_location", "iso20k_sync.store:migrations")
         try:
             with self.engine.begin() as connection:
+                _one_migration_at_a_time(connection)
+                self._refuse_newer(connection, ScriptDirectory.from_config(config))
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
         except SQLAlchemyError as exc:
             raise StoreError(
                 f"cannot migrate the store {self.safe_url}: {exc.__class__.__name__}: {exc.orig}"
             ) from None
+
+    def _refuse_newer(self, connection: Connection, scripts: ScriptDirectory) -> None:
+        """A store migrated by a newer iso20k-sync is left alone, with a message instead of Alembic's."""
+        current = MigrationContext.configure(connection).get_current_heads()
+        known = {script.revision for script in scripts.walk_revisions()}
+        unknown = [revision for revision in current if revision not in known]
+        if unknown:
+            raise StoreError(
+                f"the store {self.safe_url} was migrated by a newer version of iso20k-sync (schema "
+                f"{', '.join(unknown)}; this version knows up to {scripts.get_current_head()}): upgrade "
+                "iso20k-sync, or point ISO20K_STORE_URL at another store"
+            )
 
     @contextmanager
     def transaction(self) -> Iterator[Repository]:
@@ -79,6 +95,18 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+MIGRATION_LOCK = 7_220_001
+"""PostgreSQL advisory lock key taken while migrating, so two first runs at once migrate one after another."""
+
+
+def _one_migration_at_a_time(connection: Connection) -> None:
+    """Hold the database's write lock for the migration: a second process waits, then finds it done."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    elif connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
