@@ -254,3 +254,63 @@ def test_a_seed_killed_and_run_again_without_its_store_leaves_no_duplicate(jira,
         == len(set(pairs))
         == len({(link.predecessor, link.successor) for link in link_specs(plan)})
     )
+
+
+@pytest.mark.parametrize(
+    ("damage", "expected"),
+    [
+        (lambda jira: jira.remove_from_screen("Task", "customfield_10015"), "lacks Start date"),
+        (lambda jira: jira.remove_from_screen("Task", "timetracking"), "lacks Time tracking"),
+        (
+            lambda jira: jira.permissions.update(SCHEDULE_ISSUES=False),
+            "missing Jira permission(s) in project ISO: SCHEDULE_ISSUES",
+        ),
+        (lambda jira: jira.permissions.update(LINK_ISSUES=False), "LINK_ISSUES"),
+        (lambda jira: jira.permissions.update(ADMINISTER_PROJECTS=False), "ADMINISTER_PROJECTS"),
+    ],
+)
+def test_a_seed_that_real_jira_would_refuse_stops_before_creating_anything(jira, setup, damage, expected):
+    config, plan_config, store = setup
+    damage(jira)
+    with pytest.raises(SeedFailed) as caught:
+        seed(config, plan_config, store)
+    assert expected in str(caught.value)
+    assert posts(jira) == [] and ours(jira) == {}
+
+
+def test_bulk_answers_in_any_order_map_every_task_to_its_own_issue(jira, setup):
+    """The fake shuffles bulk successes (Atlassian documents no order, JRACLOUD-81005); with a failed
+    element among them each stored item must still point at the issue of its own task."""
+    config, plan_config, store = setup
+    jira.fail_bulk_element("Stage 1 audit")
+    report = seed(config, plan_config, store)
+    assert "stage1-audit" in {f.key for f in report.failed}
+    with store.transaction() as repo:
+        items = repo.items(repo.plan("acme").id)
+    for key, item in items.items():
+        labels = jira.issue(item.external_id).fields["labels"]
+        assert f"{PLAN_LABEL}:{key}" in labels
+
+
+def test_a_general_bulk_error_shows_jiras_words(jira, setup):
+    config, plan_config, store = setup
+    body = {"errorMessages": ["Issue bulk create is disabled for this project."], "errors": {}}
+    jira.fail_next(status=400, body=body, path="/issue/bulk", count=10)
+    with pytest.raises(SeedFailed, match="answered 400: Issue bulk create is disabled for this project"):
+        seed(config, plan_config, store)
+    assert ours(jira) == {}
+
+
+def test_the_status_comment_is_found_as_adf_past_the_first_page_of_comments(jira, setup):
+    config, plan_config, store = setup
+    seed(config, plan_config, store)
+    gate = ours(jira)["go-no-go"].key
+    for n in range(120):
+        jira.add_comment(gate, f"comment {n} by the team", author="someone-else")
+    old = jira.add_comment(gate, "iso20k-sync status: words of an earlier version")  # ADF on Cloud
+    jira.settle()
+    sync(config, plan_config, store, date(2027, 1, 20))
+    comments = jira.issue(gate).comments
+    assert len(comments) == 121
+    ours_now = [c for c in comments if plain_text(c.body).startswith("iso20k-sync status")]
+    assert [c.id for c in ours_now] == [old.id] and "earlier version" not in plain_text(ours_now[0].body)
