@@ -31,6 +31,12 @@ def resolve_parameters(
             values[name] = coerce(spec, raw)
         except ValueError as exc:
             problems.append(InputProblem((name,), str(exc)))
+    for name, spec in template.parameters.items():
+        if spec.follows and name not in overrides and spec.follows in overrides:
+            try:
+                values[name] = coerce(spec, values[spec.follows])
+            except ValueError as exc:
+                problems.append(InputProblem((name,), f"follows {spec.follows}, but {exc}"))
     if problems:
         raise InputError(source, problems)
     return values

@@ -14,7 +14,22 @@ from pydantic import ValidationError
 
 from .errors import InputError, InputProblem, PathItem
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: about 10x faster
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: about 10x faster
+
+
+class _Loader(_Base):  # type: ignore[valid-type,misc]
+    """Safe loading, except that a date that does not exist (2026-13-07) stays text, so the model rejects
+    it with its file, line and key instead of the YAML library raising from deep inside."""
+
+
+def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 
 def parse_yaml(text: str, source: str) -> Any:

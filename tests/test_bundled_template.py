@@ -340,3 +340,12 @@ def test_time_to_certificate_is_realistic(template, default_plan):
     assert 9 <= months_to_certificate(make(template, **SMALL_MATURE)) <= 12
     assert 12 <= months_to_certificate(default_plan) <= 18
     assert 16 <= months_to_certificate(make(template, **LARGE_IMMATURE)) <= 24
+
+
+def test_staff_to_train_follows_staff_in_scope_unless_set(template):
+    def training(**parameters: object) -> Decimal:
+        return instantiate(template, START, parameters=parameters).budget.by_category[CostCategory.training]
+
+    everyone = training(staff_in_scope=400, staff_to_train=400)
+    assert training(staff_in_scope=400) == everyone > training(staff_in_scope=400, staff_to_train=100)
+

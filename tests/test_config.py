@@ -78,6 +78,7 @@ def test_a_password_in_the_file_is_refused(write):
             ":7: plans[0].tracker: kind 'excel' is not one of 'workbook', 'jira'",
         ),
         (("start: 2027-01-04", "start: next week"), ":4: plans[0].start: Input should be a valid date"),
+        (("start: 2027-01-04", "start: 2026-13-07"), ":4: plans[0].start: Input should be a valid date"),
         (("cio@acme.example", "cio at acme"), ":8: plans[0].sponsors[0]: String should match pattern"),
         (("    sponsors:", "    sponsor:"), ":8: plans[0].sponsor: unknown key"),
     ],

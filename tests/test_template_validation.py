@@ -173,3 +173,10 @@ def test_lag_must_be_a_whole_number_not_text(write_template):
         )
     )
     assert "phases[0].tasks[1].depends_on[0].lag: Input should be a valid integer" in _problems(path)
+
+
+def test_a_parameter_following_an_unknown_one_is_refused(write_template):
+    follower = "parameters:\n  trained: {type: integer, default: 1, follows: nobody}\n"
+    text = HEADER.replace("parameters:\n", follower)
+    path = write_template(_with_tasks("      - {id: a, name: A, duration: 1}\n").replace(HEADER, text))
+    assert "parameters.trained.follows: 'nobody' is not a parameter of type integer" in _problems(path)

@@ -48,7 +48,9 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+        bool, typer.Option(
+            "--version", callback=_version, is_eager=True, metavar="", help="Print the version and exit."
+        )
     ] = False,
 ) -> None:
     """ISO/IEC 20000-1 certification projects: plan templates, schedules, budgets and tracker sync."""

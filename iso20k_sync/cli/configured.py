@@ -15,7 +15,7 @@ from .common import ReportFormat
 ConfigOption = Annotated[
     Path | None,
     typer.Option(
-        "--config", "-c", envvar="ISO20K_CONFIG", help="Configuration file [default: ./iso20k-sync.yaml]"
+        "--config", "-c", envvar="ISO20K_CONFIG", help="Configuration file (default: ./iso20k-sync.yaml)"
     ),
 ]
 PlanOption = Annotated[str | None, typer.Option("--plan", help="Plan name (required with several plans).")]

@@ -31,7 +31,7 @@ def status_command(
     as_of: Annotated[
         str | None,
         typer.Option(
-            "--as-of", metavar="YYYY-MM-DD", help="Status date [default: the last sync's status date]."
+            "--as-of", metavar="YYYY-MM-DD", help="Status date (default: the last sync's status date)."
         ),
     ] = None,
     fmt: FormatOption = ReportFormat.table,
@@ -69,7 +69,7 @@ def expense_add(
     config_option: ConfigOption = None,
     plan: PlanOption = None,
     on: Annotated[
-        str | None, typer.Option("--date", metavar="YYYY-MM-DD", help="When it was spent [default: today].")
+        str | None, typer.Option("--date", metavar="YYYY-MM-DD", help="When it was spent (default: today).")
     ] = None,
     task: Annotated[str | None, typer.Option(help="The plan task it belongs to, e.g. stage2-audit.")] = None,
     reference: Annotated[str, typer.Option(help="Invoice number or note.")] = "",

@@ -21,7 +21,7 @@ WaitOption = Annotated[
         "--wait",
         metavar="SECONDS",
         min=0,
-        help="If another run is changing the plan, wait this long for it [default: do not wait].",
+        help="If another run is changing the plan, wait this long for it (default: do not wait).",
     ),
 ]
 
@@ -31,7 +31,7 @@ def seed_command(
     config_option: ConfigOption = None,
     plan: PlanOption = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="List what would be created; change nothing.")
+        bool, typer.Option("--dry-run", metavar="", help="List what would be created; change nothing.")
     ] = False,
     wait: WaitOption = 0.0,
 ) -> None:
@@ -87,9 +87,9 @@ def seed_command(
 @reports_errors
 def sync_command(
     config_option: ConfigOption = None,
-    plan: Annotated[str | None, typer.Option("--plan", help="Sync only this plan [default: all].")] = None,
+    plan: Annotated[str | None, typer.Option("--plan", help="Sync only this plan (default: all).")] = None,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", metavar="YYYY-MM-DD", help="Status date [default: today].")
+        str | None, typer.Option("--as-of", metavar="YYYY-MM-DD", help="Status date (default: today).")
     ] = None,
     wait: WaitOption = 0.0,
 ) -> None:

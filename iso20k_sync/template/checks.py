@@ -15,10 +15,26 @@ def check_template(template: PlanTemplate) -> list[InputProblem]:
     """Every problem found, in file order; an empty list means the template is sound."""
     problems: list[InputProblem] = []
     problems += _duplicates(template)
+    problems += _followed(template)
     problems += _expression_names(template)
     problems += _task_rules(template)
     if not problems:
         problems += _cycles(template)
+    return problems
+
+
+def _followed(template: PlanTemplate) -> list[InputProblem]:
+    """A parameter follows another parameter of the same type."""
+    problems = []
+    for name, spec in template.parameters.items():
+        leader = template.parameters.get(spec.follows) if spec.follows else None
+        if spec.follows and (leader is None or leader.type != spec.type):
+            problems.append(
+                InputProblem(
+                    ("parameters", name, "follows"),
+                    f"{spec.follows!r} is not a parameter of type {spec.type} in this template",
+                )
+            )
     return problems
 
 

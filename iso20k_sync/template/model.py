@@ -90,6 +90,11 @@ class Parameter(_Strict):
     choices: list[str] | None = None
     minimum: Decimal | None = None
     maximum: Decimal | None = None
+    follows: str | None = Field(
+        default=None,
+        description="Unless set, takes the value given to this other parameter (staff_to_train follows "
+        "staff_in_scope); `default` applies when neither is set",
+    )
 
     @model_validator(mode="after")
     def _check_default(self) -> Parameter:
