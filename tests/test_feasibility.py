@@ -111,8 +111,9 @@ def test_a_mature_organisation_costs_less_and_certifies_sooner(profile):
 
 
 def test_recommendations(profile):
-    proceed, _ = build(profile)
+    proceed, _ = build(profile, budget_limit=D(700_000))  # above the high estimate
     assert proceed.recommendation.verdict == "proceed"
+    assert proceed.recommendation.headline == "Proceed with ISO/IEC 20000-1 certification as planned."
     assert any("Approve the budget" in d for d in proceed.recommendation.decisions)
     unsponsored, _ = build(
         profile, organisation=profile.organisation.model_copy(update={"sponsor_named": False})
@@ -125,6 +126,32 @@ def test_recommendations(profile):
     too_dear, _ = build(profile, budget_limit=D(100000))
     assert too_dear.recommendation.verdict == "not_now"
     assert "exceeds the budget limit" in too_dear.recommendation.reasons[0]
+
+
+def test_a_range_crossing_the_budget_limit_is_a_cost_risk(profile):
+    # the example: expected 528,208.21 within the limit of 650,000, high 675,915.72 above it
+    report, _ = build(profile)
+    assert report.costs.expected < profile.budget_limit < report.costs.high
+    advice = report.recommendation
+    assert advice.verdict == "proceed_with_conditions"
+    risk = "the high estimate 675,916 USD exceeds the budget limit 650,000 USD"
+    assert advice.headline == f"Proceed with a cost risk: {risk}."
+    assert f"{risk}; the expected 528,208 USD is within it" in advice.reasons
+    assert advice.conditions == [
+        f"Cost risk: {risk}. Hold a contingency of 25,916 USD, or agree beforehand which parts give way if "
+        "costs run high."
+    ]
+    assert report.scope.budget_limit == D(650_000)
+
+    unsponsored, _ = build(
+        profile, organisation=profile.organisation.model_copy(update={"sponsor_named": False})
+    )
+    headline = unsponsored.recommendation.headline
+    assert headline == f"Proceed with a cost risk ({risk}), on the conditions below."
+    assert len(unsponsored.recommendation.conditions) == 2
+
+    unlimited, _ = build(profile, budget_limit=None)
+    assert unlimited.recommendation.verdict == "proceed" and unlimited.scope.budget_limit is None
 
 
 def test_benefits_use_the_numbers_given_and_stay_qualitative_otherwise(profile):

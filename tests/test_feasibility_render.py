@@ -281,7 +281,8 @@ def test_html_escapes_what_the_profile_says(profile: OrganisationProfile) -> Non
 @pytest.mark.parametrize(
     ("update", "verdict", "colour"),
     [
-        ({}, "proceed", "#1b7a3a"),
+        ({"budget_limit": Decimal(700000)}, "proceed", "#1b7a3a"),
+        ({}, "proceed_with_conditions", "#a65f00"),  # the high estimate is above the example's limit
         ({"organisation": {"sponsor_named": False}}, "proceed_with_conditions", "#a65f00"),
         ({"budget_limit": Decimal(1000)}, "not_now", "#b3261e"),
     ],
@@ -337,6 +338,26 @@ def test_the_summary_gives_cost_range_and_certificate_forecast(example: Feasibil
     summary = markdown[markdown.index("## 1.") : markdown.index("## 2.")]
     assert "528,208.21 USD (range 425,939.15 to 675,915.72 USD)" in summary
     assert "2028-02-18, 42 days before the target 2028-03-31" in summary
+
+
+def test_the_budget_limit_is_shown_beside_the_three_year_cost(
+    profile: OrganisationProfile, example: FeasibilityReport
+) -> None:
+    limit = "650,000.00 USD: the expected cost is within it, the high estimate exceeds it by 25,915.72 USD"
+    markdown = to_markdown(example)
+    summary = markdown[markdown.index("## 1.") : markdown.index("## 2.")]
+    assert f"- **Budget limit:** {limit}" in summary
+    assert summary.index("Expected three-year cost") < summary.index("Budget limit")
+    costs = markdown[markdown.index("## 5.") : markdown.index("## 6.")]
+    assert f"- **Budget limit (three years):** {limit}" in costs
+    assert f"Budget limit {limit}" in _visible(to_html(example)).replace("  ", " ")
+    assert json.loads(to_json(example))["scope"]["budget_limit"] == "650000"
+
+    assert "- **Budget limit:** not set" in to_markdown(_report(profile, budget_limit=None))
+    within = to_markdown(_report(profile, budget_limit=Decimal(700000)))
+    assert "- **Budget limit:** 700,000.00 USD: the whole range is within it" in within
+    over = to_markdown(_report(profile, budget_limit=Decimal(500000)))
+    assert "- **Budget limit:** 500,000.00 USD: the expected cost exceeds it by 28,208.21 USD" in over
 
 
 def test_the_timeline_reads_in_date_order(example: FeasibilityReport) -> None:

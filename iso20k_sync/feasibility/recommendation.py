@@ -47,12 +47,21 @@ def recommend(
 ) -> Recommendation:
     reasons: list[str] = []
     conditions = [f"{r.name}: {r.countermeasure}" for r in basis.risks if r.level == "high"]
-    over_budget = profile.budget_limit is not None and costs.expected > profile.budget_limit
+    limit, unit = profile.budget_limit, costs.currency
+    over_budget = limit is not None and costs.expected > limit
+    cost_risk = ""  # the estimate range crosses the limit: the expected cost is within it, the high is not
     weak = basis.overall < NOT_NOW_BELOW
-    if over_budget:
+    if limit is not None and over_budget:
         reasons.append(
-            f"the expected three-year cost {costs.expected:,.0f} {costs.currency} exceeds the budget limit "
-            f"{profile.budget_limit:,.0f} {costs.currency}"
+            f"the expected three-year cost {costs.expected:,.0f} {unit} exceeds the budget limit "
+            f"{limit:,.0f} {unit}"
+        )
+    elif limit is not None and costs.high > limit:
+        cost_risk = f"the high estimate {costs.high:,.0f} {unit} exceeds the budget limit {limit:,.0f} {unit}"
+        reasons.append(f"{cost_risk}; the expected {costs.expected:,.0f} {unit} is within it")
+        conditions.append(
+            f"Cost risk: {cost_risk}. Hold a contingency of {costs.high - limit:,.0f} {unit}, or agree "
+            "beforehand which parts give way if costs run high."
         )
     if weak:
         reasons.append(
@@ -73,6 +82,12 @@ def recommend(
         "proceed_with_conditions": "Proceed, on the conditions below.",
         "not_now": "Not now: strengthen the basis (or the budget) first, then reassess.",
     }[verdict]
+    if cost_risk and verdict != "not_now":
+        headline = (
+            f"Proceed with a cost risk ({cost_risk}), on the conditions below."
+            if len(conditions) > 1
+            else f"Proceed with a cost risk: {cost_risk}."
+        )
     return Recommendation(
         verdict=verdict,
         headline=headline,

@@ -113,13 +113,26 @@ def _forecast(forecast: date | None, target: date | None) -> str:
     return f"{forecast}, {-days} days after the target {target}: the target is not realistic"
 
 
+def _limit(costs: CostEstimate, limit: Decimal | None) -> str:
+    """The sponsor's three-year budget limit, and where the estimate range lies against it."""
+    if limit is None:
+        return "not set"
+    text, unit = money(limit, costs.currency), costs.currency
+    if costs.expected > limit:
+        return f"{text}: the expected cost exceeds it by {money(costs.expected - limit, unit)}"
+    if costs.high > limit:
+        above = money(costs.high - limit, unit)
+        return f"{text}: the expected cost is within it, the high estimate exceeds it by {above}"
+    return f"{text}: the whole range is within it"
+
+
 def _sections(report: FeasibilityReport) -> list[Section]:
     return [
         Section("summary", "Summary", _summary(report)),
         Section("scope", "Scope", _scope(report)),
         Section("management-basis", "Management basis", _management_basis(report)),
         Section("benefits", "Benefits", _benefits(report)),
-        Section("costs", "Resources and costs", _costs(report.costs)),
+        Section("costs", "Resources and costs", _costs(report.costs, report.scope.budget_limit)),
         Section("recommendation", "Recommendation", _recommendation(report)),
     ]
 
@@ -140,6 +153,7 @@ def _summary(report: FeasibilityReport) -> list[Block]:
                     f"{money(costs.expected, costs.currency)} "
                     f"(range {money(costs.low)} to {money(costs.high, costs.currency)})",
                 ),
+                ("Budget limit", _limit(costs, scope.budget_limit)),
                 ("Certificate forecast", _forecast(scope.certificate_forecast, scope.target_certification)),
                 ("Management basis", f"{report.management_basis.overall}/100 overall"),
             ]
@@ -217,13 +231,14 @@ def _benefits(report: FeasibilityReport) -> list[Block]:
     ]
 
 
-def _costs(costs: CostEstimate) -> list[Block]:
+def _costs(costs: CostEstimate, limit: Decimal | None) -> list[Block]:
     return [
         Para(
             "Three years: implementation to the certificate, two surveillance years and recertification. "
             "Low and high show how far each part typically moves."
         ),
         _cost_table(costs),
+        Facts([("Budget limit (three years)", _limit(costs, limit))]),
         Chart(costs),
         Heading("By year"),
         _by_year_table(costs),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -26,6 +27,7 @@ class Scope(BaseModel):
     planned_start: date
     target_certification: date | None
     certificate_forecast: date | None
+    budget_limit: Decimal | None = None
 
 
 class FeasibilityReport(BaseModel):
@@ -64,6 +66,7 @@ def feasibility(
             planned_start=plan.start,
             target_certification=profile.target_certification,
             certificate_forecast=certificate,
+            budget_limit=profile.budget_limit,
         ),
         management_basis=basis,
         benefits=benefits,
