@@ -87,3 +87,28 @@ def test_earned_schedule_before_the_start_is_not_available():
     figures = earned_schedule(PV, D(0), actual_time=0)
     assert figures.es == D(0) and figures.spi_t is None
     assert figures.unavailable["spi_t"] == "the project has not started by the status date"
+
+
+FLAT = [D(x) for x in (10, 20, 20, 20, 30, 40)]  # nothing is planned in periods 3 and 4: a wait
+
+
+@pytest.mark.parametrize(
+    ("ev", "at", "es", "sv_t", "spi_t"),
+    [
+        (D(20), 3, "2.00", "0.00", "1.0000"),  # exactly on plan inside the wait (plain ES: 4, SV(t) +1)
+        (D(20), 4, "2.00", "0.00", "1.0000"),  # and at its end
+        (D(30), 5, "3.00", "0.00", "1.0000"),  # and after it
+        (D(15), 4, "1.50", "-0.50", "0.7500"),  # half a period of work owed before the wait stays owed
+        (D(30), 2, "3.00", "1.00", "1.5000"),  # the work after the wait done early: ahead by that work
+        (D(40), 7, "4.00", "-1.00", "0.8000"),  # done one period after the planned finish
+    ],
+)
+def test_down_time_is_left_out_of_the_time_scale(ev, at, es, sv_t, spi_t):
+    figures = earned_schedule(FLAT, ev, at)
+    assert (figures.planned_duration, figures.down_time) == (4, 2)
+    assert (figures.es, figures.sv_t, figures.spi_t) == (D(es), D(sv_t), D(spi_t))
+
+
+def test_the_duration_forecast_adds_the_waits_back_unstretched():
+    figures = earned_schedule(FLAT, D(15), 4)
+    assert figures.ieac_t == D("7.33")  # PD / SPI(t) + DT = 4 / 0.75 + 2, not 6 / 0.75 = 8.00

@@ -9,7 +9,14 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from iso20k_sync.analytics import Expense, StatusPoint, TaskProgress, plan_status
+from iso20k_sync.analytics import (
+    AnalyticsSettings,
+    Expense,
+    RagThresholds,
+    StatusPoint,
+    TaskProgress,
+    plan_status,
+)
 from iso20k_sync.analytics.forecast import ProgressCalendar, baseline_days, forecast_tasks
 from iso20k_sync.analytics.rag import Rag
 from iso20k_sync.calendar import WorkCalendar
@@ -103,6 +110,65 @@ def test_past_due_milestone_is_red_and_reached_ones_keep_their_actual_date(make_
     on_time = plan_status(plan, reached, [], date(2027, 1, 15))
     assert on_time.milestones[0].reached and on_time.milestones[0].rag is Rag.green
     assert on_time.milestones[0].reason == "reached on 2027-01-15"
+
+
+def test_a_milestone_reached_late_is_rated_by_how_late(make_plan):
+    plan = make_plan(PLAN)
+
+    def reached(day: date) -> list[TaskProgress]:
+        return [
+            *PROGRESS[:1],
+            TaskProgress(task_id="B", percent_complete=D(100)),
+            TaskProgress(task_id="M1", actual_finish=day),
+        ]
+
+    three = plan_status(plan, reached(date(2027, 1, 20)), [], date(2027, 2, 1)).milestones[0]
+    assert (three.variance_days, three.rag) == (3, Rag.amber)
+    assert three.reason == "reached on 2027-01-20, 3 working days after the baseline 2027-01-15"
+    six = plan_status(plan, reached(date(2027, 1, 25)), [], date(2027, 2, 1)).milestones[0]
+    assert (six.variance_days, six.rag) == (6, Rag.red)  # more than amber_days (5) late
+
+
+def test_a_milestone_just_past_due_is_rated_by_its_forecast_not_red_at_once(make_plan):
+    plan = make_plan(PLAN)
+    progress = [
+        *PROGRESS[:1],
+        TaskProgress(task_id="B", percent_complete=D(80), actual_start=date(2027, 1, 11)),
+    ]
+    # Monday 18, one working day after the baseline Friday 15: B's last day runs Tuesday 19
+    status = plan_status(plan, progress, [], date(2027, 1, 18))
+    m1 = status.milestones[0]
+    assert (m1.variance_days, m1.rag) == (2, Rag.amber)
+    assert m1.reason == (
+        "past due since 2027-01-15 and not reached; forecast 2027-01-19, 2 working days after the baseline "
+        "2027-01-15"
+    )
+    assert status.rag is Rag.amber
+    later = plan_status(plan, progress, [], date(2027, 1, 22)).milestones[0]
+    assert (later.variance_days, later.rag) == (6, Rag.red)
+
+
+def test_green_days_tolerate_a_small_slip(make_plan):
+    tolerant = AnalyticsSettings(rag=RagThresholds(green_days=1))
+    status = plan_status(make_plan(PLAN), PROGRESS, [], WEDNESDAY, tolerant)
+    assert [(m.variance_days, m.rag) for m in status.milestones] == [(1, Rag.green), (1, Rag.green)]
+
+
+def test_spi_t_is_not_rated_before_a_share_of_the_plan_has_elapsed(make_plan):
+    plan = make_plan(PLAN)
+    # Monday, the first of 20 working days: nothing done yet, SPI(t) 0
+    first_day = plan_status(plan, [], [], MONDAY)
+    assert first_day.earned_schedule.spi_t == 0 and first_day.earned_schedule.actual_time == 1
+    assert first_day.rag is Rag.amber  # from the milestone forecast, not red from SPI(t)
+    assert first_day.reason.endswith("; SPI(t) 0.0000 not rated yet: 1 of 20 working days elapsed, under 10%")
+    on_plan = plan_status(plan, [TaskProgress(task_id="A", percent_complete=D(20))], [], MONDAY)
+    assert (on_plan.rag, on_plan.reason) == (
+        Rag.green,
+        "all open milestones forecast on time; cost performance within thresholds; "
+        "SPI(t) 1.0000 not rated yet: 1 of 20 working days elapsed, under 10%",
+    )
+    third_day = plan_status(plan, [], [], date(2027, 1, 6))
+    assert (third_day.rag, third_day.reason) == (Rag.red, "schedule performance SPI(t) 0.0000 is below 0.8")
 
 
 def test_everything_on_plan_is_green(make_plan):

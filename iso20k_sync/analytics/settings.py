@@ -14,13 +14,26 @@ class RagThresholds(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    green_days: int = Field(
+        default=0,
+        ge=0,
+        description="A milestone late (forecast, reached or past due) by up to this many working days stays "
+        "green",
+    )
     amber_days: int = Field(
         default=5,
         ge=0,
-        description="A milestone forecast late by up to this many working days is amber; later is red",
+        description="A milestone late by more than green_days and up to this many working days is amber; "
+        "later is red",
     )
     spi_t_amber: Decimal = Field(default=Decimal("0.9"), description="Plan SPI(t) below this is amber")
     spi_t_red: Decimal = Field(default=Decimal("0.8"), description="Plan SPI(t) below this is red")
+    spi_t_min_share: Decimal = Field(
+        default=Decimal("0.1"),
+        ge=0,
+        le=1,
+        description="SPI(t) counts in the plan's RAG once AT has reached this share of PD",
+    )
     cpi_amber: Decimal = Field(default=Decimal("0.9"), description="Plan CPI below this is amber")
     cpi_red: Decimal = Field(default=Decimal("0.8"), description="Plan CPI below this is red")
 
@@ -28,6 +41,8 @@ class RagThresholds(BaseModel):
     def _ordered(self) -> RagThresholds:
         if self.spi_t_red > self.spi_t_amber or self.cpi_red > self.cpi_amber:
             raise ValueError("a red threshold must not be above its amber threshold")
+        if self.green_days > self.amber_days:
+            raise ValueError("green_days must not be above amber_days")
         return self
 
 
@@ -36,3 +51,8 @@ class AnalyticsSettings(BaseModel):
 
     eac_method: EacMethod = Field(default=DEFAULT_EAC, description="Headline estimate at completion")
     rag: RagThresholds = RagThresholds()
+    stage_gap_days: int = Field(
+        default=60,
+        ge=1,
+        description="A wait of at least this many working days with no task running ends a stage",
+    )

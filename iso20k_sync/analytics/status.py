@@ -1,5 +1,5 @@
-"""The plan status at a status date: earned value, earned schedule, per category and phase, milestone
-forecasts with RAG, and the trend of earlier statuses. Pure: values in, values out."""
+"""The plan status at a status date: earned value, earned schedule for the plan and per stage, per category
+and phase, milestone forecasts with RAG, and the trend of earlier statuses. Pure: values in, values out."""
 
 from __future__ import annotations
 
@@ -17,10 +17,11 @@ from ..plan import Plan, PlannedTask
 from ..template.model import CostCategory, EarnedValueRule
 from .earned_schedule import EarnedSchedule, earned_schedule
 from .earned_value import EarnedValue, earned_value
-from .forecast import ProgressCalendar, baseline_days, forecast_tasks
+from .forecast import Forecast, ProgressCalendar, baseline_days, forecast_tasks
 from .progress import Expense, TaskProgress, TaskState
 from .rag import Rag, Verdict, worst
 from .settings import AnalyticsSettings, RagThresholds
+from .stages import Stage, plan_stages, planned_curve
 
 ZERO = Decimal(0)
 
@@ -38,6 +39,21 @@ class MilestoneStatus(BaseModel):
     critical: bool
     rag: Rag
     reason: str
+
+
+class StageStatus(BaseModel):
+    """One stage of the baseline (see :mod:`.stages`): its schedule performance and its closing date."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(description="The name of the milestone closing the stage")
+    milestone: str = Field(description="Id of the milestone closing the stage (its last task if none)")
+    start: date = Field(description="Baseline start of the stage's first task")
+    baseline: date = Field(description="Baseline date of the closing milestone")
+    forecast: date = Field(description="Closing milestone's actual date, or its forecast from the network")
+    variance_days: int = Field(description="Working days forecast minus baseline; positive is late")
+    reached: bool
+    earned_schedule: EarnedSchedule = Field(description="The stage's own: its days, its planned value")
 
 
 class StatusPoint(BaseModel):
@@ -80,6 +96,7 @@ class PlanStatus(BaseModel):
     tasks: TaskCounts
     earned_value: EarnedValue
     earned_schedule: EarnedSchedule
+    stages: list[StageStatus] = Field(default=[], description="Schedule performance stage by stage")
     by_category: dict[CostCategory, EarnedValue]
     by_phase: dict[str, EarnedValue]
     unallocated_actual_cost: Decimal = Field(
@@ -129,13 +146,16 @@ def plan_status(
     total = _Sums()
     by_category = {c: _Sums() for c in CostCategory}
     by_phase = {p.id: _Sums() for p in plan.phases}
+    task_ev: dict[str, Decimal] = {}
     for task in plan.tasks:
         fact = facts.get(task.id)
         scopes = (total, by_phase[task.phase])
         earned = _earned_fraction(task, fact)
         elapsed_days = _elapsed(task, days.cutoff)
+        task_ev[task.id] = ZERO
         for category, amount in task.costs.items():
             planned = Decimal(planned_cents(int(amount * 100), max(task.duration, 1), elapsed_days)) / 100
+            task_ev[task.id] += amount * earned
             for sums in (*scopes, by_category[category]):
                 sums.bac += amount
                 sums.pv += planned
@@ -167,9 +187,13 @@ def plan_status(
             unallocated += expense.amount
 
     overall = total.figures(settings, bottom_up=True)
-    schedule_figures = earned_schedule(_daily_planned_value(plan, days), total.ev, days.cutoff)
     forecasts = forecast_tasks(plan, facts, days)
     forecast_finish = days.calendar.date_of(max((f.last for f in forecasts.values()), default=0))
+    schedule_figures = _measure(plan.tasks, 0, max(plan.duration, 1), total.ev, facts, forecasts, days.cutoff)
+    stages = [
+        _stage_status(stage, task_ev, facts, forecasts, days)
+        for stage in plan_stages(plan.tasks, settings.stage_gap_days)
+    ]
     milestones = [
         _milestone(task, facts.get(task.id), forecasts[task.id].first, days, status_date, settings.rag)
         for task in plan.tasks
@@ -200,6 +224,7 @@ def plan_status(
         tasks=TaskCounts(**{s.value: states.count(s) for s in TaskState}),
         earned_value=overall,
         earned_schedule=schedule_figures,
+        stages=stages,
         by_category={c: sums.figures(settings) for c, sums in by_category.items()},
         by_phase={p: sums.figures(settings, bottom_up=True) for p, sums in by_phase.items()},
         unallocated_actual_cost=unallocated,
@@ -285,16 +310,57 @@ def _remaining(
     return None
 
 
-def _daily_planned_value(plan: Plan, days: ProgressCalendar) -> list[Decimal]:
-    """Cumulative planned value at the end of each working day of the baseline."""
-    daily = [ZERO] * max(plan.duration, 1)
-    for point in plan.planned_value:
-        offset = days.first_offset(point.date)
-        if offset < len(daily):
-            daily[offset] = point.cumulative
-    for offset in range(1, len(daily)):
-        daily[offset] = max(daily[offset], daily[offset - 1])
-    return daily
+def _measure(
+    tasks: Sequence[PlannedTask],
+    first: int,
+    length: int,
+    ev: Decimal,
+    facts: dict[str, TaskProgress],
+    forecasts: dict[str, Forecast],
+    cutoff: int,
+    scope: str = "project",
+) -> EarnedSchedule:
+    """Earned schedule of ``tasks`` over ``length`` working days from offset ``first``. Once all of them are
+    done, AT stops at their last finish: at completion AT is the actual duration, not the time since."""
+    elapsed = cutoff - first
+    if tasks and all(_is_done(facts.get(t.id)) for t in tasks):
+        elapsed = min(elapsed, max(forecasts[t.id].last for t in tasks) + 1 - first)
+    return earned_schedule(planned_curve(tasks, first, length), ev, max(elapsed, 0), scope)
+
+
+def _stage_status(
+    stage: Stage,
+    task_ev: dict[str, Decimal],
+    facts: dict[str, TaskProgress],
+    forecasts: dict[str, Forecast],
+    days: ProgressCalendar,
+) -> StageStatus:
+    closing = stage.closing
+    forecast_day = forecasts[closing.id].last
+    ev = sum((task_ev[t.id] for t in stage.tasks), ZERO)
+    return StageStatus(
+        name=closing.name,
+        milestone=closing.id,
+        start=min(t.start for t in stage.tasks),
+        baseline=closing.finish,
+        forecast=days.calendar.date_of(max(forecast_day, 0)),
+        variance_days=forecast_day - baseline_days(closing).last,
+        reached=_is_done(facts.get(closing.id)),
+        earned_schedule=_measure(
+            stage.tasks,
+            stage.first,
+            stage.last - stage.first + 1,
+            ev,
+            facts,
+            forecasts,
+            days.cutoff,
+            "stage's baseline",
+        ),
+    )
+
+
+def _is_done(fact: TaskProgress | None) -> bool:
+    return fact is not None and fact.effective_state is TaskState.done
 
 
 def _milestone(
@@ -310,23 +376,16 @@ def _milestone(
     variance = forecast_day - baseline_day
     forecast = days.calendar.date_of(max(forecast_day, 0))
     late = f"{variance} working day{'s' if variance != 1 else ''} after the baseline {task.finish}"
+    rag = _lateness(variance, thresholds)
     if reached:
-        verdict = (
-            Verdict(rag=Rag.green, reason=f"reached on {forecast}")
-            if variance <= 0
-            else Verdict(rag=Rag.amber, reason=f"reached on {forecast}, {late}")
-        )
+        reason = f"reached on {forecast}" + (f", {late}" if variance > 0 else "")
     elif task.finish < status_date:
-        verdict = Verdict(
-            rag=Rag.red, reason=f"past due since {task.finish} and not reached; forecast {forecast}"
-        )
+        reason = f"past due since {task.finish} and not reached; forecast {forecast}, {late}"
     elif variance <= 0:
-        verdict = Verdict(
-            rag=Rag.green, reason=f"forecast {forecast}, on or before the baseline {task.finish}"
-        )
+        reason = f"forecast {forecast}, on or before the baseline {task.finish}"
     else:
-        rag = Rag.amber if variance <= thresholds.amber_days else Rag.red
-        verdict = Verdict(rag=rag, reason=f"forecast {forecast}, {late}")
+        reason = f"forecast {forecast}, {late}"
+    verdict = Verdict(rag=rag, reason=reason)
     return MilestoneStatus(
         id=task.id,
         name=task.name,
@@ -341,6 +400,13 @@ def _milestone(
     )
 
 
+def _lateness(variance: int, thresholds: RagThresholds) -> Rag:
+    """A milestone's RAG from its working days late, forecast or actual (past due: late by the forecast)."""
+    if variance <= thresholds.green_days:
+        return Rag.green
+    return Rag.amber if variance <= thresholds.amber_days else Rag.red
+
+
 def _plan_verdict(
     milestones: list[MilestoneStatus], ev: EarnedValue, es: EarnedSchedule, thresholds: RagThresholds
 ) -> Verdict:
@@ -349,8 +415,17 @@ def _plan_verdict(
         for m in sorted(milestones, key=lambda m: -m.variance_days)
         if not m.reached and m.rag is not Rag.green
     ]
+    # SPI(t) over the first few days swings on a day's slip (ES / AT with a small AT): rate it once AT has
+    # reached a share of PD.
+    schedule, unrated = es.spi_t, ""
+    if schedule is not None and es.actual_time < thresholds.spi_t_min_share * es.planned_duration:
+        schedule = None
+        unrated = (
+            f"; SPI(t) {es.spi_t} not rated yet: {es.actual_time} of {es.planned_duration} working days "
+            f"elapsed, under {thresholds.spi_t_min_share:.0%}"
+        )
     for name, value, red, amber in (
-        ("schedule performance SPI(t)", es.spi_t, thresholds.spi_t_red, thresholds.spi_t_amber),
+        ("schedule performance SPI(t)", schedule, thresholds.spi_t_red, thresholds.spi_t_amber),
         ("cost performance CPI", ev.cpi, thresholds.cpi_red, thresholds.cpi_amber),
     ):
         if value is not None and value < amber:
@@ -358,6 +433,8 @@ def _plan_verdict(
             verdicts.append(
                 Verdict(rag=rag, reason=f"{name} {value} is below {red if rag is Rag.red else amber}")
             )
-    return worst(
-        verdicts, "all open milestones forecast on time; schedule and cost performance within thresholds"
-    )
+    rated = "cost performance" if unrated else "schedule and cost performance"
+    verdict = worst(verdicts, f"all open milestones forecast on time; {rated} within thresholds{unrated}")
+    if unrated and verdict.rag is not Rag.green:
+        verdict = Verdict(rag=verdict.rag, reason=verdict.reason + unrated)
+    return verdict

@@ -1,4 +1,4 @@
-"""The plan status as terminal tables: headline, milestones, budget by category."""
+"""The plan status as terminal tables: headline, milestones, schedule by stage, budget by category."""
 
 from __future__ import annotations
 
@@ -53,6 +53,7 @@ def render_status(status: PlanStatus, console: Console) -> None:
             m.reason,
         )
     console.print(milestones)
+    _stages(status, console)
     budget = Table(title=f"Budget by category ({status.currency})", title_justify="left", header_style="bold")
     for name in ("Category", "Baseline", "Planned to date", "Earned", "Actual", "Variance", "Forecast"):
         budget.add_column(name, justify="left" if name == "Category" else "right")
@@ -72,3 +73,25 @@ def render_status(status: PlanStatus, console: Console) -> None:
     console.print(budget)
     for problem in status.problems:
         console.print(f"problem: {problem}", highlight=False, markup=False)
+
+
+def _stages(status: PlanStatus, console: Console) -> None:
+    stages = Table(title="Schedule by stage", title_justify="left", header_style="bold")
+    for name in ("Stage", "Baseline", "Forecast", "Variance", "ES / AT", "SV(t)", "SPI(t)"):
+        stages.add_column(name, justify="left" if name in ("Stage", "Baseline", "Forecast") else "right")
+    for stage in status.stages:
+        es = stage.earned_schedule
+        stages.add_row(
+            stage.name,
+            str(stage.baseline),
+            str(stage.forecast) + (" ✓" if stage.reached else ""),
+            f"{stage.variance_days:+d}",
+            f"{es.es} / {es.actual_time}",
+            str(es.sv_t),
+            _index(es.spi_t),
+        )
+    stages.caption = (
+        "Forecast: the stage's closing milestone re-scheduled over the plan's links. ES, AT, SV(t): working "
+        "days with planned value; waits between stages are not counted."
+    )
+    console.print(stages)

@@ -14,6 +14,7 @@ from decimal import Decimal
 from connectors.values import Column, Figure, FigureKind, Level, Scalar, StatusNote, Table
 
 from ..analytics import MilestoneStatus, PlanStatus
+from ..analytics.earned_schedule import EarnedSchedule
 from ..analytics.earned_value import EarnedValue
 
 EV_ROWS = (
@@ -33,12 +34,29 @@ EV_ROWS = (
 )
 RATIOS = {"cpi", "spi", "tcpi_bac", "tcpi_eac"}
 ES_ROWS = (
-    ("PD", "planned_duration", "Planned duration, working days"),
-    ("AT", "actual_time", "Working days elapsed at the status date"),
-    ("ES", "es", "Earned schedule: working day by which today's earned value was planned"),
+    ("PD", "planned_duration", "Planned duration: working days of the baseline with planned value"),
+    ("DT", "down_time", "Down time: working days of the baseline with no planned value (waits), not in PD"),
+    ("AT", "actual_time", "Working days with planned value elapsed at the status date (all, after PD)"),
+    ("ES", "es", "Earned schedule: working days with planned value by which today's EV was planned"),
     ("SV(t)", "sv_t", "Schedule variance in time ES - AT, working days; negative is behind"),
     ("SPI(t)", "spi_t", "Schedule performance index in time ES / AT"),
-    ("IEAC(t)", "ieac_t", "Independent estimate of the duration PD / SPI(t), working days"),
+    (
+        "IEAC(t)",
+        "ieac_t",
+        "Independent estimate of the duration PD / SPI(t) + DT, working days (the forecast finish is the "
+        "network's)",
+    ),
+)
+STAGE_COLUMNS = (
+    ("Stage (closing milestone)", FigureKind.text),
+    ("Baseline", FigureKind.date),
+    ("Forecast (network)", FigureKind.date),
+    ("Variance (working days)", FigureKind.count),
+    ("PD", FigureKind.count),
+    ("AT", FigureKind.count),
+    ("ES", FigureKind.days),
+    ("SV(t)", FigureKind.days),
+    ("SPI(t)", FigureKind.ratio),
 )
 CATEGORY_COLUMNS = (
     "Category",
@@ -92,8 +110,8 @@ def milestone_note(milestone: MilestoneStatus, currency: str = "") -> StatusNote
 
 
 def plan_note(status: PlanStatus) -> StatusNote:
-    """The whole status: headline, task counts, earned value, earned schedule, by category, trend and
-    problems."""
+    """The whole status: headline, task counts, earned value, earned schedule, by stage, by category, trend
+    and problems."""
     slip = (status.forecast_finish - status.baseline_finish).days
     day = FigureKind.date
     headline = [
@@ -101,7 +119,13 @@ def plan_note(status: PlanStatus) -> StatusNote:
         Figure(name="rag", label="RAG", value=status.rag.value, kind=FigureKind.level),
         Figure(name="reason", label="Reason", value=status.reason),
         Figure(name="baseline_finish", label="Baseline finish", value=status.baseline_finish, kind=day),
-        Figure(name="forecast_finish", label="Forecast finish", value=status.forecast_finish, kind=day),
+        Figure(
+            name="forecast_finish",
+            label="Forecast finish",
+            value=status.forecast_finish,
+            kind=day,
+            note="the remaining work re-scheduled over the plan's links from the status date",
+        ),
         Figure(
             name="finish_variance",
             label="Finish variance (calendar days)",
@@ -128,7 +152,7 @@ def plan_note(status: PlanStatus) -> StatusNote:
         text=status.reason,
         currency=status.currency,
         figures=[*headline, *tasks, *_earned_value(status), *_earned_schedule(status)],
-        tables=[_categories(status), _trend(status), _problems(status)],
+        tables=[_stages(status), _categories(status), _trend(status), _problems(status)],
     )
 
 
@@ -174,6 +198,20 @@ def _earned_schedule(status: PlanStatus) -> list[Figure]:
         group = "Earned schedule (working days)"
         figures.append(Figure(name=name, label=label, value=value, kind=kind, note=note, group=group))
     return figures
+
+
+def _stages(status: PlanStatus) -> Table:
+    """Each stage's own earned schedule, and its closing milestone (e.g. the certificate) from the network."""
+    rows: list[list[Scalar]] = [
+        [s.name, s.baseline, s.forecast, s.variance_days, *_stage_figures(s.earned_schedule)]
+        for s in status.stages
+    ]
+    columns = [Column(header=header, kind=kind) for header, kind in STAGE_COLUMNS]
+    return Table(title="Schedule by stage (working days with planned value)", columns=columns, rows=rows)
+
+
+def _stage_figures(es: EarnedSchedule) -> list[Scalar]:
+    return [es.planned_duration, es.actual_time, es.es, es.sv_t, es.spi_t]
 
 
 def _categories(status: PlanStatus) -> Table:
