@@ -143,10 +143,9 @@ def _amount(text: str) -> Decimal:
         raise InputError(
             "--amount", [InputProblem((), f"{text!r} is not an amount; expected e.g. 12250.00")]
         ) from None
-    problem = amount_problem(value)
-    if problem:
+    if value.is_finite() and value > 0 and (problem := amount_problem(value)):
         raise InputError("--amount", [InputProblem((), f"{text!r} {problem}")])
-    if value == 0 or value != value.quantize(Decimal("0.01")):
+    if not value.is_finite() or value <= 0 or value != value.quantize(Decimal("0.01")):
         raise InputError(
             "--amount", [InputProblem((), f"{text!r}: expected a positive amount with at most 2 decimals")]
         )
