@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from typer.testing import CliRunner
 
-from iso20k_sync.cli import app
+from iso20k_sync.cli import COMMANDS, app, build
 
 from .conftest import TEXTBOOK
 
@@ -171,3 +171,23 @@ def test_installed_command_runs_as_a_program(tmp_path):
     )
     assert bad.returncode == 2
     assert "unknown parameter" in bad.stderr
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_the_command_list_says_what_each_command_says_of_itself(name):
+    """``--help`` lists commands without importing them; the line it shows is the command's own."""
+    command = build(name)
+    own = " ".join((command.help or "").split("\n\n")[0].split())
+    assert COMMANDS[name].summary == own
+
+
+def test_help_imports_no_command_module():
+    script = (
+        "import sys; from iso20k_sync.cli import app\n"
+        "try:\n    app(['--help'], prog_name='iso20k-sync')\nexcept SystemExit:\n    pass\n"
+        "heavy = ('sqlalchemy', 'pydantic', 'openpyxl', 'iso20k_sync.config')\n"
+        "print([m for m in heavy if m in sys.modules], file=sys.stderr)"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.stderr.strip() == "[]"
+    assert "quickstart" in result.stdout and "Pull progress from the tracker" in result.stdout
