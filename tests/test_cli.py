@@ -191,3 +191,53 @@ def test_help_imports_no_command_module():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.stderr.strip() == "[]"
     assert "quickstart" in result.stdout and "Pull progress from the tracker" in result.stdout
+
+
+def _configured(tmp_path):
+    """The quickstart demo: configured, seeded, synced once."""
+    result = runner.invoke(app, ["quickstart", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    return tmp_path / "demo" / "iso20k-sync.yaml"
+
+
+def test_sync_reports_as_json_and_a_clean_sync_exits_0(tmp_path):
+    path = _configured(tmp_path)
+    result = runner.invoke(app, ["sync", "-c", str(path), "--as-of", "2027-01-20", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    [report] = json.loads(result.stdout)
+    assert report["outcome"] == "synced" and report["problems"] == [] and report["items_read"] == 94
+    seeded = runner.invoke(app, ["seed", "-c", str(path), "--format", "json"])
+    assert json.loads(seeded.stdout)["already_there"] == 94
+
+
+@pytest.mark.parametrize(
+    ("typo", "expected"),
+    [
+        ("staff_in_scope:", "staf_in_scope: unknown parameter"),
+        ("template: iso20000-1-2018", "no-such-template"),
+    ],
+)
+def test_every_command_refuses_what_config_check_refuses(tmp_path, typo, expected):
+    path = _configured(tmp_path)
+    text = path.read_text()
+    if typo == "staff_in_scope:":
+        assert typo in text
+        path.write_text(text.replace("staff_in_scope:", "staf_in_scope:"))
+    else:
+        path.write_text(text.replace("template: iso20000-1-2018", "template: no-such-template"))
+    for command in (["config", "check"], ["sync"], ["status"], ["seed", "--dry-run"]):
+        result = runner.invoke(app, [*command, "-c", str(path)])
+        assert result.exit_code == 2, (command, result.output)
+        assert expected in " ".join(result.stderr.split()), (command, result.stderr)
+
+
+def test_a_changed_parameter_after_seeding_is_reported_and_the_baseline_kept(tmp_path):
+    path = _configured(tmp_path)
+    text = path.read_text()
+    assert "staff_in_scope: 120" in text
+    path.write_text(text.replace("staff_in_scope: 120", "staff_in_scope: 400"))
+    result = runner.invoke(app, ["status", "-c", str(path), "--format", "json"])
+    assert result.exit_code == 0
+    warning = " ".join(result.stderr.split())
+    assert "differs from its seeded baseline (parameters.staff_in_scope 120 -> 400" in warning
+    assert "the baseline is kept" in warning

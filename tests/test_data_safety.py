@@ -182,7 +182,7 @@ def test_an_absurd_cost_is_named_by_its_cell_and_the_other_rows_sync(config_file
         },
     )
     result = cli("sync", "-c", str(config_file), "--as-of", "2027-01-20")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3, result.output
     problems = " ".join(result.stderr.split())
     assert "Tasks!" in problems and "is more than 999,999,999,999.99, the largest amount accepted" in problems
     assert "resource-cost-estimate: actual start 2072-01-11 is after the status date 2027-01-20" in problems

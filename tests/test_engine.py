@@ -173,13 +173,15 @@ def test_sync_reads_the_edits_reports_bad_cells_and_never_touches_the_pms_cells(
     typed = _tasks_cells(workbook)
 
     result = cli("sync", "-c", str(config_file), "--as-of", "2027-01-20")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3, result.output  # synced, with rejected cells
     problems = " ".join(result.stderr.split())
     assert "% Complete 140 is not between 0 and 100" in problems
     assert "Actual cost 'about 2k' is not a number" in problems
     assert _tasks_cells(workbook) == typed  # nothing the PM typed is overwritten
 
     status = json.loads(cli("status", "-c", str(config_file), "--format", "json").stdout)
+    shown = " ".join(status["problems"])
+    assert "% Complete 140 is not between 0 and 100" in shown and "'about 2k' is not a number" in shown
     assert status["status_date"] == "2027-01-20"
     assert status["tasks"] == {"not_started": TASKS - 3, "in_progress": 1, "done": 2}
     assert Decimal(status["earned_value"]["ac"]) == Decimal("8600.50")

@@ -27,6 +27,8 @@ EXIT_FAILED = 1
 """The work could not be done (a tracker or the store refused); it was recorded where it could be."""
 EXIT_INPUT = 2
 """The user's input (configuration, template, option, file) is wrong; nothing was written."""
+EXIT_PROBLEMS = 3
+"""The work was done, but some values were rejected (``sync``: cells or fields it could not use)."""
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -9,8 +9,10 @@ from typing import Annotated
 import typer
 
 from ..config import PlanConfig, ServiceConfig, config_path, load_config
+from ..engine.plans import drift, plan_from_config
+from ..plan import Plan
 from ..store import Store
-from .common import ReportFormat
+from .common import ReportFormat, err
 
 ConfigOption = Annotated[
     Path | None,
@@ -23,7 +25,24 @@ FormatOption = Annotated[ReportFormat, typer.Option("--format")]
 
 
 def load(config_option: Path | None) -> ServiceConfig:
-    return load_config(config_path(config_option))
+    """The configuration, checked as `config check` checks it: every plan instantiates from its template
+    and parameters (a typo in a parameter or a template name stops every command the same way)."""
+    config = load_config(config_path(config_option))
+    for plan in config.plans:
+        plan_from_config(config, plan)
+    return config
+
+
+def warn_drift(config: ServiceConfig, plan: PlanConfig, baseline: Plan) -> None:
+    """Say so when the configuration no longer matches the plan's frozen baseline."""
+    changes = drift(plan_from_config(config, plan), baseline)
+    if changes:
+        err.print(
+            f"warning: plan {plan.name!r} in the configuration differs from its seeded baseline "
+            f"({'; '.join(changes)}); the baseline is kept: re-planning a seeded plan is not supported yet",
+            highlight=False,
+            markup=False,
+        )
 
 
 def open_store(config: ServiceConfig) -> Store:

@@ -16,7 +16,16 @@ from ..engine.status import status_at
 from ..errors import InputError, InputProblem
 from ..template.model import CostCategory
 from .common import ReportFormat, err, out, parse_date, reports_errors
-from .configured import ConfigOption, FormatOption, PlanOption, load, open_plan, open_store, today
+from .configured import (
+    ConfigOption,
+    FormatOption,
+    PlanOption,
+    load,
+    open_plan,
+    open_store,
+    today,
+    warn_drift,
+)
 from .status_view import render_status
 
 expense_app = typer.Typer(
@@ -37,9 +46,10 @@ def status_command(
     fmt: FormatOption = ReportFormat.table,
 ) -> None:
     """Milestones (baseline, forecast, variance, RAG) and budget by category, from the store alone."""
-    _, plan_config, store = open_plan(config_option, plan)
+    config, plan_config, store = open_plan(config_option, plan)
     with store.transaction() as repo:
         row, baseline = seeded_plan(repo, plan_config)
+        warn_drift(config, plan_config, baseline)
         if as_of is not None:
             status_date = parse_date("--as-of", as_of)
         else:

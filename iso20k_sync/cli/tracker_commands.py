@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..engine.plans import plan_from_config
-from ..engine.seed import seed
-from ..engine.sync import sync
+from ..engine.seed import SeedReport, seed
+from ..engine.sync import SyncReport, sync
 from ..errors import InputError
-from .common import EXIT_FAILED, err, out, parse_date, reports_errors
-from .configured import ConfigOption, PlanOption, load, open_store, today
+from .common import EXIT_FAILED, EXIT_PROBLEMS, ReportFormat, err, out, parse_date, reports_errors
+from .configured import ConfigOption, FormatOption, PlanOption, load, open_store, today, warn_drift
 
 WaitOption = Annotated[
     float,
@@ -34,12 +34,16 @@ def seed_command(
         bool, typer.Option("--dry-run", metavar="", help="List what would be created; change nothing.")
     ] = False,
     wait: WaitOption = 0.0,
+    fmt: FormatOption = ReportFormat.table,
 ) -> None:
     """Create the plan's items in its tracker: what is missing and nothing else (safe to re-run)."""
-    config = load(config_option)
+    config = load(config_option)  # bad input is found before anything is written
     plan_config = config.plan(plan)
-    plan_from_config(config, plan_config)  # bad input is found before anything is written
     store = open_store(config)
+    with store.transaction() as repo:
+        row = repo.plan(plan_config.name)
+        if row is not None:
+            warn_drift(config, plan_config, repo.baseline(row))
     with Progress(
         TextColumn("seeding {task.description}"),
         BarColumn(),
@@ -57,19 +61,21 @@ def seed_command(
             lambda done, total: bar.update(task, completed=done, total=total),
             wait=wait,
         )
-    if dry_run:
+    if fmt is ReportFormat.json:
+        print(json.dumps(_seed_json(report), indent=2))
+    elif dry_run:
         out.print(
             f"dry run: {len(report.to_create)} to create in {report.container}, "
             f"{report.already} already there"
         )
         for spec in report.to_create:
             out.print(f"  {spec.kind.value:<9} {spec.key:<32} {spec.title}", markup=False, highlight=False)
-        return
-    out.print(
-        f"seeded {plan_config.name!r} into {report.container}: {report.created} created, "
-        f"{report.adopted} found in the tracker and recorded, {report.already} already there",
-        highlight=False,
-    )
+    else:
+        out.print(
+            f"seeded {plan_config.name!r} into {report.container}: {report.created} created, "
+            f"{report.adopted} found in the tracker and recorded, {report.already} already there",
+            highlight=False,
+        )
     for key in report.recreated:
         err.print(f"re-created: {key} had been deleted in the tracker", highlight=False, markup=False)
     for key in report.missing_in_tracker:
@@ -92,21 +98,35 @@ def sync_command(
         str | None, typer.Option("--as-of", metavar="YYYY-MM-DD", help="Status date (default: today).")
     ] = None,
     wait: WaitOption = 0.0,
+    fmt: FormatOption = ReportFormat.table,
 ) -> None:
-    """Pull progress from the tracker, recompute the status, write it back."""
+    """Pull progress from the tracker, recompute the status, write it back.
+
+    Exit code 0: synced; 3: synced, but some values were rejected (listed, and kept in the status);
+    1: a plan could not be synced; 2: bad input."""
     config = load(config_option)
     plans = [config.plan(plan)] if plan else config.plans
     store = open_store(config)
-    failed = False
+    failed = with_problems = False
+    results: list[dict[str, Any]] = []
     for plan_config in plans:
         status_date = parse_date("--as-of", as_of) if as_of else today(plan_config)
+        with store.transaction() as repo:
+            row = repo.plan(plan_config.name)
+            if row is not None:
+                warn_drift(config, plan_config, repo.baseline(row))
         try:
             report = sync(config, plan_config, store, status_date, wait=wait)
         except InputError:
             raise
         except Exception as exc:  # one plan's failure does not stop the others; it is recorded
             err.print(f"[red]failed[/] {escape(plan_config.name)}: {escape(str(exc))}", highlight=False)
+            results.append({"plan": plan_config.name, "outcome": "failed", "error": str(exc)})
             failed = True
+            continue
+        with_problems |= bool(report.problems)
+        results.append(_sync_json(report))
+        if fmt is ReportFormat.json:
             continue
         status = report.status
         out.print(
@@ -118,5 +138,37 @@ def sync_command(
             err.print(f"  problem: {problem}", highlight=False, markup=False)
         if report.write_back_error:
             err.print(f"  warning: status not written back: {report.write_back_error}", highlight=False)
+    if fmt is ReportFormat.json:
+        print(json.dumps(results, indent=2))
     if failed:
         raise typer.Exit(EXIT_FAILED)
+    if with_problems:
+        raise typer.Exit(EXIT_PROBLEMS)
+
+
+def _seed_json(report: SeedReport) -> dict[str, Any]:
+    return {
+        "plan": report.plan,
+        "tracker": report.container,
+        "dry_run": report.dry_run,
+        "created": report.created,
+        "found_in_tracker": report.adopted,
+        "already_there": report.already,
+        "recreated": report.recreated,
+        "to_create": [{"key": s.key, "kind": s.kind.value, "title": s.title} for s in report.to_create]
+        if report.dry_run
+        else [],
+        "failed": [{"key": f.key, "message": f.message} for f in report.failed],
+    }
+
+
+def _sync_json(report: SyncReport) -> dict[str, Any]:
+    return {
+        "plan": report.plan,
+        "outcome": "synced with problems" if report.problems else "synced",
+        "items_read": report.records,
+        "notes_written": report.notes_written,
+        "write_back_error": report.write_back_error,
+        "problems": report.problems,
+        "status": report.status.model_dump(mode="json"),
+    }

@@ -28,6 +28,27 @@ def plan_from_config(config: ServiceConfig, plan: PlanConfig) -> Plan:
         raise
 
 
+def drift(configured: Plan, baseline: Plan) -> list[str]:
+    """What the configuration now says differently from the frozen baseline, as ``what: old -> new``."""
+    changes = []
+    if configured.template != baseline.template:
+        changes.append(
+            f"template {baseline.template.id} {baseline.template.version} -> "
+            f"{configured.template.id} {configured.template.version}"
+        )
+    if configured.start != baseline.start:
+        changes.append(f"start {baseline.start} -> {configured.start}")
+    for name in sorted(configured.parameters.keys() | baseline.parameters.keys()):
+        old, new = baseline.parameters.get(name), configured.parameters.get(name)
+        if old != new:
+            changes.append(f"parameters.{name} {old} -> {new}")
+    if configured.calendar != baseline.calendar:
+        changes.append("calendar (country, holidays or working days)")
+    if configured.excluded_categories != baseline.excluded_categories:
+        changes.append("budget parts switched off")
+    return changes
+
+
 def seeded_plan(repo: Repository, plan: PlanConfig) -> tuple[PlanRow, Plan]:
     """The stored plan instance and its frozen baseline; an error if it was never seeded."""
     row = repo.plan(plan.name)

@@ -87,14 +87,14 @@ def _sync(
         with store.transaction() as repo:
             facts = [(task_progress(r), r.updated_at) for r in pulled.records]
             repo.append_snapshots(run_id, row.id, status_date, facts)
-            status = status_at(repo, row, baseline, plan_config.analytics, status_date)
-            repo.save_status(row.id, run_id, status)
-            problems = [
+            tracker_problems = [
                 *pulled.problems,
                 *_dates_after(pulled.records, status_date),
                 *(f"{key}: seeded item no longer in the tracker" for key in pulled.missing),
-                *status.problems,
             ]
+            status = status_at(repo, row, baseline, plan_config.analytics, status_date, tracker_problems)
+            repo.save_status(row.id, run_id, status)
+            problems = status.problems
             counts = {"records": len(pulled.records), "full": since is None}
             repo.finish_run(run_id, "succeeded", counts, problems)
             repo.set_memo(row.id, connector.memo())
