@@ -241,3 +241,16 @@ def test_a_changed_parameter_after_seeding_is_reported_and_the_baseline_kept(tmp
     warning = " ".join(result.stderr.split())
     assert "differs from its seeded baseline (parameters.staff_in_scope 120 -> 400" in warning
     assert "the baseline is kept" in warning
+
+
+def test_the_shipped_examples_are_written_out_and_are_valid(tmp_path, monkeypatch):
+    service, organisation = tmp_path / "iso20k-sync.yaml", tmp_path / "organisation.yaml"
+    assert runner.invoke(app, ["config", "example", "-o", str(service)]).exit_code == 0
+    assert runner.invoke(app, ["config", "organisation-example", "-o", str(organisation)]).exit_code == 0
+    again = runner.invoke(app, ["config", "example", "-o", str(service)])
+    assert again.exit_code == 2 and "exists already" in again.stderr
+    monkeypatch.setenv("ISO20K_JIRA_TOKEN", "t")
+    checked = runner.invoke(app, ["config", "check", "-c", str(service)])
+    assert checked.exit_code == 0, checked.output
+    scheme = runner.invoke(app, ["feasibility", "--org", str(organisation)])
+    assert scheme.exit_code == 0, scheme.output

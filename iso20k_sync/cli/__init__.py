@@ -42,7 +42,11 @@ COMMANDS: dict[str, Entry] = {
         "Management basis, benefits, three-year resources and costs, and a recommendation.",
     ),
     # Configured plans: the configuration and the store, the tracker, the figures
-    "config": Entry("config_commands", "config_app", "Check the service configuration."),
+    "config": Entry(
+        "config_commands",
+        "config_app",
+        "Check the service configuration, or write out the annotated examples.",
+    ),
     "db": Entry("config_commands", "db_app", "Manage the store's schema."),
     "seed": Entry(
         "tracker_commands",

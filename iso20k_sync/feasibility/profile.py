@@ -1,4 +1,4 @@
-"""The organisation profile a project manager fills in (example: config/organisation.example.yaml).
+"""The organisation profile a project manager fills in (example: organisation.yaml).
 
 The feasibility scheme and the plan are both built from it, so their numbers agree.
 """
