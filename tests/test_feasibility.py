@@ -188,7 +188,8 @@ def test_a_bad_profile_names_the_field_exits_2_and_writes_nothing(tmp_path):
     with pytest.raises(InputError) as caught:
         load_profile(bad)
     message = str(caught.value)
-    assert f"{bad}:6: staff_in_scope: Input should be a valid integer" in message
+    line = 1 + next(n for n, row in enumerate(text.splitlines()) if row.startswith("staff_in_scope:"))
+    assert f"{bad}:{line}: staff_in_scope: Input should be a valid integer" in message
     assert (
         "maturity.assurance: Input should be 'not_addressed', 'initial', 'defined' or 'conforming'" in message
     )
