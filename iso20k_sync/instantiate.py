@@ -11,6 +11,7 @@ from .budget import CostedSpan, money, planned_value, task_costs, totals_by_cate
 from .calendar import CalendarSpec, WorkCalendar
 from .errors import ExpressionError, InputError, InputProblem, PathItem
 from .expressions import Value, evaluate_number
+from .gc_pause import without_gc_pauses
 from .parameters import evaluate_variables, resolve_parameters
 from .plan import (
     Budget,
@@ -56,6 +57,7 @@ class _Evaluator:
         return value
 
 
+@without_gc_pauses
 def instantiate(
     template: PlanTemplate,
     start: date,

@@ -208,3 +208,14 @@ def test_first_runs_at_once_migrate_one_after_another(backend, tmp_path):
         ]
         outcomes = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in processes]
         assert outcomes == [(0, "")] * 4
+
+
+def test_the_quick_head_check_agrees_with_alembic():
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from iso20k_sync.store.repository import HEAD_REVISION
+
+    config = Config()
+    config.set_main_option("script_location", "iso20k_sync.store:migrations")
+    assert ScriptDirectory.from_config(config).get_current_head() == HEAD_REVISION

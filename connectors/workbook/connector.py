@@ -55,18 +55,23 @@ from .seed import append_milestone, append_task, extend_filter, milestones_sheet
 __all__ = ["WorkbookConnector"]
 
 
+WHOLE_SEED = 100_000
+"""Rows appended per create call when the seed is one session: more than any plan has."""
+
+
 class WorkbookConnector(Connector):
     """A plan's tracker kept in one ``.xlsx`` workbook at ``path``."""
 
-    def __init__(self, path: Path, plan_key: str, batch_size: int = 100) -> None:
-        """``batch_size`` rows are written per save while seeding (one change session each)."""
+    def __init__(self, path: Path, plan_key: str, batch_size: int | None = None) -> None:
+        """``batch_size`` rows are written per save while seeding (one change session each); None: the
+        whole seed is one session, read once and saved once."""
         self.path = Path(path)
         self.plan_key = plan_key
         self.capabilities = Capabilities(
             phases=False,
             links=False,
             cost_fields=True,
-            bulk_size=batch_size,
+            bulk_size=batch_size or WHOLE_SEED,
             session_size=batch_size,
             incremental_pull=False,
             write_back=True,

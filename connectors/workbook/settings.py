@@ -15,7 +15,13 @@ class WorkbookSettings(TrackerSettings):
 
     kind: Literal["workbook"]
     path: Path = Field(description="The .xlsx file; relative paths are inside data_dir")
-    batch_size: int = Field(default=100, ge=1, le=10_000, description="Rows written per save while seeding")
+    batch_size: int | None = Field(
+        default=None,
+        ge=1,
+        le=10_000,
+        description="Rows written per save while seeding; none: one save for the whole seed (a seed killed "
+        "before it saved wrote nothing, and the next one starts over)",
+    )
 
     def resolve(self, data_dir: Path) -> Path:
         return self.path if self.path.is_absolute() else (data_dir / self.path).resolve()

@@ -6,16 +6,15 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from alembic.script import ScriptDirectory
 
 from connectors.values import ExternalItem
 from iso20k_sync.analytics.progress import Expense, TaskProgress
@@ -33,6 +32,10 @@ from .schema import (
     TrackerItemRow,
     TrackerNoteRow,
 )
+
+MIGRATIONS = Path(__file__).parent / "migrations" / "versions"
+HEAD_REVISION = max(path.name.partition("_")[0] for path in MIGRATIONS.glob("0*_*.py"))
+"""The newest migration (files are named after their revision, 0001_..., in one line of descent)."""
 
 
 class StoreError(Iso20kError):
@@ -62,7 +65,14 @@ class Store:
         return make_url(url).render_as_string(hide_password=True)
 
     def upgrade(self) -> None:
-        """Apply every Alembic migration not yet applied (run on start and by ``db upgrade``)."""
+        """Apply every Alembic migration not yet applied (run on start and by ``db upgrade``). A store
+        already at the head is recognised with one query, without loading Alembic (about 0.1 s)."""
+        if self._at_head():
+            return
+        from alembic import command
+        from alembic.config import Config
+        from alembic.script import ScriptDirectory
+
         config = Config()
         config.set_main_option("script_location", "iso20k_sync.store:migrations")
         try:
@@ -76,8 +86,19 @@ class Store:
                 f"cannot migrate the store {self.safe_url}: {exc.__class__.__name__}: {exc.orig}"
             ) from None
 
+    def _at_head(self) -> bool:
+        try:
+            with self.engine.connect() as connection:
+                query = "SELECT version_num FROM alembic_version"
+                current = connection.exec_driver_sql(query).scalars().all()
+        except SQLAlchemyError:  # no store yet, or not reachable: the full path says which
+            return False
+        return current == [HEAD_REVISION]
+
     def _refuse_newer(self, connection: Connection, scripts: ScriptDirectory) -> None:
         """A store migrated by a newer iso20k-sync is left alone, with a message instead of Alembic's."""
+        from alembic.runtime.migration import MigrationContext
+
         current = MigrationContext.configure(connection).get_current_heads()
         known = {script.revision for script in scripts.walk_revisions()}
         unknown = [revision for revision in current if revision not in known]

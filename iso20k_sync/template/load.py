@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ..errors import InputError, InputProblem
+from ..gc_pause import without_gc_pauses
 from ..yaml_input import fail, parse_yaml, validation_problems
 from .checks import check_template
 from .model import PlanTemplate
@@ -42,6 +43,7 @@ def load_template(path: Path | str) -> PlanTemplate:
     return load_template_text(text, source=str(path))
 
 
+@without_gc_pauses
 def load_template_text(text: str, source: str) -> PlanTemplate:
     """Parse and validate a template; raise :class:`InputError` listing every problem found."""
     data = parse_yaml(text, source)
