@@ -254,3 +254,14 @@ def test_the_shipped_examples_are_written_out_and_are_valid(tmp_path, monkeypatc
     assert checked.exit_code == 0, checked.output
     scheme = runner.invoke(app, ["feasibility", "--org", str(organisation)])
     assert scheme.exit_code == 0, scheme.output
+
+
+@pytest.mark.parametrize("where", ["missing-dir/plan.xlsx", "a-directory", "/proc/plan.xlsx"])
+def test_an_output_path_that_cannot_be_written_is_one_message_and_exit_2(tmp_path, where):
+    """A missing directory, a directory, and a place nobody may write (not even root: /proc)."""
+    (tmp_path / "a-directory").mkdir()
+    target = tmp_path / where
+    result = runner.invoke(app, ["plan", "--start", "2027-01-04", "--format", "xlsx", "-o", str(target)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"error: {target}") and len(result.stderr.strip().splitlines()) == 1
+    assert not target.is_file() and not list(target.parent.glob(".*.tmp"))
