@@ -265,3 +265,14 @@ def test_an_output_path_that_cannot_be_written_is_one_message_and_exit_2(tmp_pat
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith(f"error: {target}") and len(result.stderr.strip().splitlines()) == 1
     assert not target.is_file() and not list(target.parent.glob(".*.tmp"))
+
+
+def test_an_expense_counts_in_status_at_once_without_a_sync(tmp_path):
+    path = _configured(tmp_path)
+    before = json.loads(runner.invoke(app, ["status", "-c", str(path), "--format", "json"]).stdout)
+    added = runner.invoke(
+        app, ["expense", "add", "-c", str(path), "--category", "training", "--amount", "900"]
+    )
+    assert added.exit_code == 0, added.output
+    after = json.loads(runner.invoke(app, ["status", "-c", str(path), "--format", "json"]).stdout)
+    assert Decimal(after["earned_value"]["ac"]) == Decimal(before["earned_value"]["ac"]) + 900
