@@ -13,7 +13,16 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Union
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -23,6 +32,7 @@ from connectors.settings import TrackerSettings
 
 from .analytics.settings import AnalyticsSettings
 from .calendar import CalendarConfig
+from .config_operations import DigestConfig, MailConfig, ServiceSection, time_zone
 from .errors import InputError, InputProblem
 from .template.model import ID_PATTERN
 from .yaml_input import fail, parse_yaml, validation_problems
@@ -57,14 +67,6 @@ def read_secret(name: str) -> SecretStr | None:
     return SecretStr(value) if value else None
 
 
-class ScheduleConfig(_Section):
-    """When the background service runs (cron expressions, in ``timezone``)."""
-
-    sync: str = Field(default="0 6 * * *", description="Daily sync: pull progress and recompute status")
-    digest: str = Field(default="0 7 * * mon", description="Weekly digest to the sponsors")
-    timezone: str = "UTC"
-
-
 class PlanConfig(_Section):
     """One plan instance: a template instantiated for the organisation, kept in one tracker."""
 
@@ -84,12 +86,28 @@ class PlanConfig(_Section):
     start: date
     calendar: CalendarConfig = CalendarConfig()
     tracker: Tracker
-    sponsors: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = Field(
-        default=[], description="Who receives the weekly digest"
+    timezone: str = Field(
+        default="UTC", description="The plan's time zone: what 'today' is, when its sync and digest run"
     )
-    schedule: ScheduleConfig = ScheduleConfig()
+    digest: DigestConfig = DigestConfig()
     write_back: bool = Field(default=True, description="Show the computed status in the tracker")
     analytics: AnalyticsSettings = AnalyticsSettings()
+
+    _zone = field_validator("timezone")(time_zone)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_keys(cls, data: Any) -> Any:
+        """Keys of the first release, named with where they went (instead of 'unknown key')."""
+        if isinstance(data, dict):
+            moved = {
+                "sponsors": "digest.recipients",
+                "schedule": "timezone (the plan's), digest.weekday and digest.time, and service.sync_time",
+            }
+            found = [f"{old} moved to {new}" for old, new in moved.items() if old in data]
+            if found:
+                raise ValueError("; ".join(found))
+        return data
 
     @property
     def plan_key(self) -> str:
@@ -109,6 +127,8 @@ class ServiceConfig(BaseSettings):
         description="SQLAlchemy URL; default SQLite in data_dir. With a password: only from the environment",
     )
     plans: list[PlanConfig] = []
+    mail: MailConfig | None = Field(default=None, description="How digests are sent; none: not sent")
+    service: ServiceSection = ServiceSection()
     _source: Path | None = PrivateAttr(default=None)
 
     @property
@@ -160,6 +180,27 @@ class ServiceConfig(BaseSettings):
         if self.store_url is not None:
             return self.store_url.get_secret_value()
         return f"sqlite:///{(self.data_dir / 'iso20k-sync.db').resolve()}"
+
+    def mail_secret(self) -> str | None:
+        """The mail transport's secret (SMTP password, Graph client secret), or None when it needs none;
+        an error naming the setting and the variable when it is not set."""
+        if self.mail is None:
+            return None
+        for field, variable in self.mail.secrets().items():
+            secret = read_secret(variable)
+            if secret is None:
+                transport = "smtp" if self.mail.smtp else "graph"
+                raise self.error(
+                    [
+                        InputProblem(
+                            ("mail", transport, field),
+                            f"the secret is not set: put it in the environment variable {variable} "
+                            f"or in a file {variable} in ISO20K_SECRETS_DIR",
+                        )
+                    ]
+                )
+            return secret.get_secret_value()
+        return None
 
     def tracker_location(self, plan: PlanConfig) -> str:
         """Where the plan's items live, for humans: a project URL, a workbook path."""

@@ -30,7 +30,11 @@ plans:
     tracker:
       kind: workbook
       path: demo-plan.xlsx          # open it in Excel or LibreOffice and record progress
-    sponsors: [sponsor@example.com]
+    timezone: Europe/London
+    digest:                         # the sponsors' weekly status e-mail (sent by `iso20k-sync serve`)
+      recipients: [sponsor@example.com]
+      weekday: monday
+      time: "08:00"
 """
 
 

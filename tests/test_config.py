@@ -22,7 +22,7 @@ plans:
     parameters: {staff_in_scope: 120}
     calendar: {country: GB}
     tracker: {kind: workbook, path: acme.xlsx}
-    sponsors: [cio@acme.example]
+    digest: {recipients: [cio@acme.example]}
 """
 
 
@@ -79,8 +79,15 @@ def test_a_password_in_the_file_is_refused(write):
         ),
         (("start: 2027-01-04", "start: next week"), ":4: plans[0].start: Input should be a valid date"),
         (("start: 2027-01-04", "start: 2026-13-07"), ":4: plans[0].start: Input should be a valid date"),
-        (("cio@acme.example", "cio at acme"), ":8: plans[0].sponsors[0]: String should match pattern"),
-        (("    sponsors:", "    sponsor:"), ":8: plans[0].sponsor: unknown key"),
+        (
+            ("cio@acme.example", "cio at acme"),
+            ":8: plans[0].digest.recipients[0]: String should match pattern",
+        ),
+        (("    digest:", "    digests:"), ":8: plans[0].digests: unknown key"),
+        (
+            ("    digest: {recipients:", "    sponsors: {recipients:"),
+            ":3: plans[0]: sponsors moved to digest.recipients",
+        ),
     ],
 )
 def test_bad_fields_are_named_with_file_line_and_path(write, change, expected):
@@ -125,3 +132,40 @@ def test_seed_with_a_bad_plan_writes_nothing(write, tmp_path):
     assert result.exit_code == 2
     assert "plans[0].parameters.staff_in_scop: unknown parameter" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["iso20k-sync.yaml"]
+
+
+MAIL = """\
+mail:
+  sender: iso20k@acme.example
+  smtp: {host: smtp.acme.example, username: iso20k}
+service: {sync_time: "05:30", http: {port: 9100}}
+"""
+
+
+def test_mail_and_service_sections_and_their_secret(write, monkeypatch):
+    path = write(MAIL + GOOD)
+    monkeypatch.delenv("ISO20K_SMTP_PASSWORD", raising=False)
+    result = runner.invoke(app, ["config", "check", "-c", str(path)])
+    assert result.exit_code == 2
+    assert "mail.smtp.password_env: the secret is not set" in " ".join(result.stderr.split())
+    monkeypatch.setenv("ISO20K_SMTP_PASSWORD", "pw-123")
+    result = runner.invoke(app, ["config", "check", "-c", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert shown["service"]["sync_time"] == "05:30:00" and "pw-123" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("mail", "expected"),
+    [
+        (
+            "mail: {sender: a@b.example, smtp: {host: mail.example, security: none}}",
+            "only allowed to localhost",
+        ),
+        ("mail: {sender: a@b.example}", "give exactly one of smtp or graph"),
+        ("service: {sync_time: 6}", "write the time in quotes"),
+    ],
+)
+def test_unsafe_or_incomplete_mail_settings_are_refused(write, mail, expected):
+    with pytest.raises(InputError, match=expected):
+        load_config(write(mail + "\n" + GOOD))

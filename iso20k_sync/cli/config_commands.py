@@ -34,6 +34,7 @@ def config_check(config_option: ConfigOption = None, fmt: FormatOption = ReportF
     for plan in config.plans:
         plan_from_config(config, plan)
         check_secrets(config, plan)
+    config.mail_secret()
     effective = config.model_dump(mode="json")
     effective["store"] = Store.describe(config.database_url())
     for plan, shown in zip(config.plans, effective["plans"], strict=True):

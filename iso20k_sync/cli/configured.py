@@ -62,4 +62,4 @@ def today(plan: PlanConfig) -> date:
     """Today in the plan's time zone: the default status date."""
     from zoneinfo import ZoneInfo
 
-    return datetime.now(ZoneInfo(plan.schedule.timezone)).date()
+    return datetime.now(ZoneInfo(plan.timezone)).date()
