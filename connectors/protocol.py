@@ -152,6 +152,11 @@ class Connector(ABC):
 
     # --- pre-flight cache -----------------------------------------------------------------------------
 
+    def usage(self) -> dict[str, int]:
+        """Counts for operators since the connector was built: ``requests`` sent, ``throttled`` answers
+        (429/503). A tracker without a network has none."""
+        return {}
+
     def memo(self) -> dict[str, Any]:
         """What this connector learnt in its checks (field ids, deployment, ...), as JSON-able values; the
         engine keeps it in the store and hands it back at the next build so checks are not repeated."""

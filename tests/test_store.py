@@ -52,7 +52,8 @@ def test_migrations_create_every_table_and_run_twice(store):
         "progress_snapshots",
         "expenses",
         "statuses",
-        "digests",
+        "job_runs",
+        "outbox",
         "tracker_notes",
         "plan_locks",
         "alembic_version",
@@ -162,14 +163,17 @@ def test_statuses_keep_their_history(store, plan, plan_id):
         assert [p.status_date for p in repo.status_history(plan_id)] == [date(2027, 1, 6), date(2027, 1, 8)]
 
 
-def test_only_one_claim_of_a_weekly_digest_wins(store, plan_id):
+def test_only_one_outbox_row_per_plan_week_and_recipient(store, plan_id):
     other = Store(store.url)
     try:
-        with store.transaction() as mine, other.transaction() as theirs:
-            assert mine.claim_digest(plan_id, "2027-W02") is True
+        with store.transaction() as mine:
+            assert mine.add_to_outbox(plan_id, "2027-W02", "cio@acme.example", "<a@x>") is not None
         with other.transaction() as theirs:
-            assert theirs.claim_digest(plan_id, "2027-W02") is False
-            assert theirs.claim_digest(plan_id, "2027-W03") is True
+            assert theirs.add_to_outbox(plan_id, "2027-W02", "cio@acme.example", "<b@x>") is None
+            assert theirs.add_to_outbox(plan_id, "2027-W02", "cfo@acme.example", "<c@x>") is not None
+            assert theirs.add_to_outbox(plan_id, "2027-W03", "cio@acme.example", "<d@x>") is not None
+        with store.transaction() as repo:
+            assert sorted(repo.outbox(plan_id, "2027-W02")) == ["cfo@acme.example", "cio@acme.example"]
     finally:
         other.dispose()
 

@@ -96,6 +96,9 @@ class JiraConnector(Connector):
     def memo(self) -> dict[str, Any]:
         return dict(self._memo)
 
+    def usage(self) -> dict[str, int]:
+        return {"requests": self.http.requests_sent, "throttled": self.http.throttled}
+
     # --- set-up and checks ---------------------------------------------------------------------------
 
     @property

@@ -66,6 +66,17 @@ COMMANDS: dict[str, Entry] = {
     "expense": Entry(
         "status_commands", "expense_app", "Record fixed fees and invoices (e.g. the certification body's)."
     ),
+    # The service
+    "serve": Entry(
+        "service_commands",
+        "serve_command",
+        "Run the service until SIGTERM or SIGINT: every plan synced daily, each digest sent weekly.",
+    ),
+    "digest": Entry(
+        "service_commands",
+        "digest_command",
+        "Preview or send a plan's weekly digest to its sponsors; each gets a week's digest once.",
+    ),
     "quickstart": Entry(
         "quickstart_command",
         "quickstart",

@@ -47,6 +47,7 @@ class SyncReport:
     problems: list[str] = field(default_factory=list)
     notes_written: int = 0
     write_back_error: str | None = None
+    usage: dict[str, int] = field(default_factory=dict)  # tracker requests and throttled answers
 
 
 def sync(
@@ -113,6 +114,7 @@ def _sync(
             report.write_back_error = str(exc)
             with store.transaction() as repo:
                 repo.add_run_problem(run_id, f"write back failed: {exc}")
+    report.usage = connector.usage()
     return report
 
 

@@ -23,8 +23,8 @@ from iso20k_sync.errors import Iso20kError
 from iso20k_sync.plan import Plan
 
 from .schema import (
-    DigestRow,
     ExpenseRow,
+    OutboxRow,
     PlanRow,
     SnapshotRow,
     StatusRow,
@@ -427,6 +427,17 @@ class Repository:
         row = self.session.scalar(query)
         return None if row is None else PlanStatus.model_validate(row.body)
 
+    def status_as_of(self, plan_id: int, day: date) -> PlanStatus | None:
+        """The newest status computed for a status date on or before ``day``."""
+        query = (
+            select(StatusRow)
+            .where(StatusRow.plan_id == plan_id, StatusRow.status_date <= day)
+            .order_by(StatusRow.status_date.desc(), StatusRow.id.desc())
+            .limit(1)
+        )
+        row = self.session.scalar(query)
+        return None if row is None else PlanStatus.model_validate(row.body)
+
     def status_history(self, plan_id: int, before: date | None = None) -> list[StatusPoint]:
         """One point per status date (the newest computed), oldest first."""
         latest = self.latest_status(plan_id)
@@ -455,13 +466,30 @@ class Repository:
             row.digest, row.ref, row.written_at = digest, ref, now()
         self.session.flush()
 
-    # --- digests ----------------------------------------------------------------------------------
+    # --- digest outbox ------------------------------------------------------------------------------
 
-    def claim_digest(self, plan_id: int, week: str) -> bool:
-        """True if this caller may send the week's digest: the unique key lets exactly one claim win."""
+    def outbox(self, plan_id: int, week: str) -> dict[str, OutboxRow]:
+        """The week's outbox rows by recipient."""
+        rows = self.session.scalars(
+            select(OutboxRow).where(OutboxRow.plan_id == plan_id, OutboxRow.week == week)
+        )
+        return {row.recipient: row for row in rows}
+
+    def add_to_outbox(self, plan_id: int, week: str, recipient: str, message_id: str) -> OutboxRow | None:
+        """A new row for this recipient's digest of the week, or None when one exists (the unique key
+        decides between instances)."""
+        row = OutboxRow(
+            plan_id=plan_id,
+            week=week,
+            recipient=recipient,
+            message_id=message_id,
+            state="pending",
+            attempts=0,
+            updated_at=now(),
+        )
         try:
             with self.session.begin_nested():
-                self.session.add(DigestRow(plan_id=plan_id, week=week, state="claimed", claimed_at=now()))
+                self.session.add(row)
         except IntegrityError:
-            return False
-        return True
+            return None
+        return row

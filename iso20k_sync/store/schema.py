@@ -163,18 +163,50 @@ class StatusRow(Base):
     created_at: Mapped[datetime]
 
 
-class DigestRow(Base):
-    """A weekly digest claimed or sent; the unique key makes sending once a database fact."""
+class JobRunRow(Base):
+    """One scheduled run (a plan's sync of a day, its digest of an ISO week), claimed by one instance.
 
-    __tablename__ = "digests"
-    __table_args__ = (UniqueConstraint("plan_id", "week"),)
+    The unique key makes "at most one instance runs it" a database fact; the lease lets another
+    instance take over the run of one that died; a failed run is retried from ``retry_at``."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("plan_name", "job", "period"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
-    week: Mapped[str] = mapped_column(String(10), comment="ISO week, e.g. 2027-W03")
-    state: Mapped[str] = mapped_column(String(20), comment="claimed or sent")
+    plan_name: Mapped[str] = mapped_column(String(200))
+    job: Mapped[str] = mapped_column(String(20), comment="sync or digest")
+    period: Mapped[str] = mapped_column(String(10), comment="local date (sync) or ISO week (digest)")
+    state: Mapped[str] = mapped_column(String(20), comment="running, done or failed")
+    holder: Mapped[str] = mapped_column(String(200), comment="host, process id and a random token")
+    attempts: Mapped[int] = mapped_column(default=1)
     claimed_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(
+        comment="A running claim past this was left by a dead instance"
+    )
+    retry_at: Mapped[datetime | None] = mapped_column(comment="A failed run may be claimed again from then")
+    finished_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class OutboxRow(Base):
+    """One digest to one recipient for one ISO week, written before it is sent; the unique key makes
+    "once per plan, week and recipient" a database fact."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("plan_id", "week", "recipient"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    week: Mapped[str] = mapped_column(String(10), comment="ISO week, e.g. 2027-W03")
+    recipient: Mapped[str] = mapped_column(String(254))
+    message_id: Mapped[str] = mapped_column(String(250), comment="Deterministic Message-ID of the mail")
+    state: Mapped[str] = mapped_column(
+        String(20), comment="sending (handed to the server, not yet confirmed), sent, failed or unconfirmed"
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
 
 
 class PlanLockRow(Base):
