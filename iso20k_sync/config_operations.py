@@ -112,7 +112,7 @@ class ServiceSection(_Section):
     http: HttpConfig = HttpConfig()
     concurrency: int = Field(default=4, ge=1, le=64, description="Plans synced at the same time")
     lease_seconds: int = Field(
-        default=600, ge=30, description="A claimed run is taken over by another instance after this"
+        default=600, ge=5, description="A claimed run is taken over by another instance after this"
     )
 
     _time = field_validator("sync_time", mode="before")(clock_time)

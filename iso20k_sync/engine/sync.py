@@ -9,7 +9,7 @@ tracker that rewrites them all anyway), so an unchanged plan costs the pull alon
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -20,7 +20,7 @@ from connectors.values import ExternalItem, ItemKind, NoteWrite, ProgressRecord,
 from ..analytics import PlanStatus
 from ..config import PlanConfig, ServiceConfig
 from ..errors import Iso20kError
-from ..store import Store, plan_lock
+from ..store import Repository, Store, plan_lock
 from ..store.repository import now
 from .mapping import task_progress
 from .notes import render_notes
@@ -57,11 +57,13 @@ def sync(
     status_date: date,
     connector: Connector | None = None,
     wait: float = 0.0,
+    committed: Callable[[Repository], None] | None = None,
 ) -> SyncReport:
     """Pull progress, recompute the status as of ``status_date`` and write the changed notes back. Only
-    one run changes a plan at a time (see :func:`seed`)."""
+    one run changes a plan at a time (see :func:`seed`). ``committed`` runs inside the transaction that
+    records the sync's success (the service marks its scheduled run done there: all or nothing)."""
     with plan_lock(store, plan_config.name, "sync", wait):
-        return _sync(config, plan_config, store, status_date, connector)
+        return _sync(config, plan_config, store, status_date, connector, committed)
 
 
 def _sync(
@@ -70,6 +72,7 @@ def _sync(
     store: Store,
     status_date: date,
     connector: Connector | None,
+    committed: Callable[[Repository], None] | None,
 ) -> SyncReport:
     with store.transaction() as repo:
         row, baseline = seeded_plan(repo, plan_config)
@@ -99,6 +102,8 @@ def _sync(
             counts = {"records": len(pulled.records), "full": since is None}
             repo.finish_run(run_id, "succeeded", counts, problems)
             repo.set_memo(row.id, connector.memo())
+            if committed is not None:
+                committed(repo)
     except (TrackerError, Iso20kError, OSError) as exc:
         _record_failure(store, run_id, row.id, str(exc))
         raise SyncFailed(f"sync of plan {plan_config.name!r} failed: {exc}") from None

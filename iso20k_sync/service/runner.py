@@ -22,9 +22,9 @@ from ..config import PlanConfig, ServiceConfig
 from ..engine import digest as digests
 from ..engine.sync import sync
 from ..mail import Mailer
-from ..store import Store
+from ..store import Repository, Store
 from ..store.repository import now
-from ..store.runs import Claim, claim, finish, instance_id, renew
+from ..store.runs import Claim, claim, finish, instance_id, mark_done, renew
 from ..store.schema import JobRunRow
 from . import metrics
 from .schedule import Due, due_runs
@@ -108,7 +108,7 @@ class Service:
         error: str | None = None
         try:
             if held.job == "sync":
-                self._sync(plan, date.fromisoformat(held.period))
+                self._sync(plan, date.fromisoformat(held.period), lambda repo: mark_done(repo, held))
             else:
                 error = self._digest(plan, held.period)
         except Exception as exc:  # a run's failure is recorded and retried; the service goes on
@@ -133,8 +133,9 @@ class Service:
         )
         return error is None
 
-    def _sync(self, plan: PlanConfig, day: date) -> None:
-        report = sync(self.config, plan, self.store, day, wait=self.lease.total_seconds())
+    def _sync(self, plan: PlanConfig, day: date, done: Callable[[Repository], None]) -> None:
+        """Sync the plan; ``done`` marks the scheduled run done in the sync's own last transaction."""
+        report = sync(self.config, plan, self.store, day, wait=self.lease.total_seconds(), committed=done)
         metrics.TRACKER_REQUESTS.labels(plan.name).inc(report.usage.get("requests", 0))
         metrics.TRACKER_THROTTLED.labels(plan.name).inc(report.usage.get("throttled", 0))
 

@@ -17,7 +17,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from .repository import Store, now
+from .repository import Repository, Store, now
 from .schema import JobRunRow
 
 RETRY_BACKOFF = (timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1), timedelta(hours=3))
@@ -95,6 +95,16 @@ def renew(store: Store, held: Claim, lease: timedelta) -> bool:
             .values(expires_at=now() + lease)
         )
         return bool(getattr(renewed, "rowcount", 0))
+
+
+def mark_done(repo: Repository, held: Claim) -> None:
+    """Mark the run done inside the caller's transaction, with the work it records (all or nothing: an
+    instance killed after the work committed leaves the run done, not to be run again)."""
+    repo.session.execute(
+        update(JobRunRow)
+        .where(JobRunRow.id == held.id, JobRunRow.holder == held.holder)
+        .values(state="done", finished_at=now(), error=None)
+    )
 
 
 def finish(store: Store, held: Claim, error: str | None = None) -> None:
