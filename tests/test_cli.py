@@ -276,3 +276,38 @@ def test_an_expense_counts_in_status_at_once_without_a_sync(tmp_path):
     assert added.exit_code == 0, added.output
     after = json.loads(runner.invoke(app, ["status", "-c", str(path), "--format", "json"]).stdout)
     assert Decimal(after["earned_value"]["ac"]) == Decimal(before["earned_value"]["ac"]) + 900
+
+
+def test_status_json_lists_milestones_by_date_and_the_tasks_needing_attention(tmp_path):
+    import openpyxl
+
+    path = _configured(tmp_path)
+    workbook = path.parent / "data" / "demo-plan.xlsx"
+    book = openpyxl.load_workbook(workbook)
+    ws = book["Tasks"]
+    columns = {cell.value: cell.column for cell in ws[1]}
+    rows = {ws.cell(r, 1).value: r for r in range(2, ws.max_row + 1)}
+    for key in ("management-basis-assessment", "benefit-analysis", "resource-cost-estimate"):
+        ws.cell(rows[key], columns["Status"]).value = "Done"
+    for header, value in (("Status", "In progress"), ("% Complete", 60), ("Actual start", date(2027, 1, 4))):
+        ws.cell(rows["feasibility-report"], columns[header]).value = value
+    book.save(workbook)
+    assert runner.invoke(app, ["sync", "-c", str(path), "--as-of", "2027-03-15"]).exit_code == 0
+
+    result = runner.invoke(app, ["status", "-c", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    dates = [(m["baseline"], m["forecast"]) for m in data["milestones"]]
+    assert dates == sorted(dates)
+    for m in data["milestones"]:
+        assert m["baseline"] not in m["reason"] and m["forecast"] not in m["reason"]
+    attention = data["attention"]
+    late = {t["id"]: t for t in attention["late"]}
+    assert late["feasibility-report"]["state"] == "in_progress"
+    assert (late["feasibility-report"]["percent_complete"], late["feasibility-report"]["actual_start"]) == (
+        "60",
+        "2027-01-04",
+    )
+    assert "define-scope" in late and "benefit-analysis" not in late  # done work needs no attention
+    assert all(t["finish"] <= "2027-03-15" for t in attention["late"])
+    assert all("2027-03-15" < t["finish"] <= attention["due_by"] for t in attention["due"])

@@ -12,9 +12,11 @@ from hypothesis import strategies as st
 from iso20k_sync.analytics import (
     AnalyticsSettings,
     Expense,
+    PlanStatus,
     RagThresholds,
     StatusPoint,
     TaskProgress,
+    milestone_summary,
     plan_status,
 )
 from iso20k_sync.analytics.forecast import ProgressCalendar, baseline_days, forecast_tasks
@@ -89,18 +91,24 @@ def test_milestones_are_forecast_from_the_remaining_work(make_plan):
     # B is 40 % done: three of its five days remain, from Thursday 14: it ends Monday 18
     assert (m1.baseline, m1.forecast, m1.variance_days) == (date(2027, 1, 15), date(2027, 1, 18), 1)
     assert m1.rag is Rag.amber
-    assert m1.reason == "forecast 2027-01-18, 1 working day after the baseline 2027-01-15"
+    assert (m1.reason, m1.waits_on) == ("1 working day late: waits on B", "B")
     assert (m2.forecast, m2.variance_days, m2.rag) == (date(2027, 2, 1), 1, Rag.amber)
     assert status.forecast_finish == date(2027, 2, 1)
     assert status.rag is Rag.amber
-    assert status.reason.startswith("milestone 'Design done': forecast 2027-01-18")
+    assert status.reason == (
+        "milestone 'Design done': forecast 2027-01-18, 1 working day after the baseline 2027-01-15; "
+        "waits on B"
+    )
 
 
 def test_past_due_milestone_is_red_and_reached_ones_keep_their_actual_date(make_plan):
     plan = make_plan(PLAN)
     late = plan_status(plan, PROGRESS, [], date(2027, 2, 3))
     assert late.milestones[0].rag is Rag.red
-    assert late.milestones[0].reason.startswith("past due since 2027-01-15 and not reached; forecast")
+    assert late.milestones[0].reason == "past due: waits on B"
+    assert late.reason.startswith(
+        "milestone 'Design done': past due since 2027-01-15 and not reached; forecast"
+    )
     assert late.rag is Rag.red
     reached = [
         *PROGRESS[:1],
@@ -109,7 +117,7 @@ def test_past_due_milestone_is_red_and_reached_ones_keep_their_actual_date(make_
     ]
     on_time = plan_status(plan, reached, [], date(2027, 1, 15))
     assert on_time.milestones[0].reached and on_time.milestones[0].rag is Rag.green
-    assert on_time.milestones[0].reason == "reached on 2027-01-15"
+    assert on_time.milestones[0].reason == "reached on time"
 
 
 def test_a_milestone_reached_late_is_rated_by_how_late(make_plan):
@@ -124,7 +132,7 @@ def test_a_milestone_reached_late_is_rated_by_how_late(make_plan):
 
     three = plan_status(plan, reached(date(2027, 1, 20)), [], date(2027, 2, 1)).milestones[0]
     assert (three.variance_days, three.rag) == (3, Rag.amber)
-    assert three.reason == "reached on 2027-01-20, 3 working days after the baseline 2027-01-15"
+    assert three.reason == "reached 3 working days late"
     six = plan_status(plan, reached(date(2027, 1, 25)), [], date(2027, 2, 1)).milestones[0]
     assert (six.variance_days, six.rag) == (6, Rag.red)  # more than amber_days (5) late
 
@@ -139,9 +147,10 @@ def test_a_milestone_just_past_due_is_rated_by_its_forecast_not_red_at_once(make
     status = plan_status(plan, progress, [], date(2027, 1, 18))
     m1 = status.milestones[0]
     assert (m1.variance_days, m1.rag) == (2, Rag.amber)
-    assert m1.reason == (
-        "past due since 2027-01-15 and not reached; forecast 2027-01-19, 2 working days after the baseline "
-        "2027-01-15"
+    assert m1.reason == "past due: waits on B"
+    assert status.reason == (
+        "milestone 'Design done': past due since 2027-01-15 and not reached; forecast 2027-01-19, 2 working "
+        "days after the baseline 2027-01-15; waits on B"
     )
     assert status.rag is Rag.amber
     later = plan_status(plan, progress, [], date(2027, 1, 22)).milestones[0]
@@ -375,3 +384,170 @@ def test_started_work_waits_for_an_unfinished_predecessor(make_plan):
     # A's last two days run Thursday 14 and Friday 15; B's three remaining days Monday 18 - Wednesday 20
     m1 = status.milestones[0]
     assert (m1.forecast, m1.variance_days, m1.rag) == (date(2027, 1, 20), 3, Rag.amber)
+
+
+# --- what a project manager reads: milestone order and reasons, tasks needing attention -----------
+
+OUT_OF_ORDER = (
+    HEADER
+    + """\
+phases:
+  - id: audit
+    name: Audit
+    tasks:
+      - {id: X, name: Audit preparation, duration: 10, effort: {pm: 10}}
+      - {id: MX, name: Audit ready, milestone: true, depends_on: [X]}
+      - {id: P, name: Records, duration: 5, effort: {pm: 5}}
+      - {id: MP, name: Records kept, milestone: true, depends_on: [P]}
+  - id: start
+    name: Start
+    tasks:
+      - {id: Q, name: Kick-off preparation, duration: 5, effort: {pm: 5}}
+      - {id: MQ, name: Kicked off, milestone: true, depends_on: [Q]}
+"""
+)
+
+
+def test_milestones_are_listed_by_baseline_then_forecast_not_in_template_order(make_plan):
+    plan = make_plan(OUT_OF_ORDER)
+    assert [t.id for t in plan.tasks if t.milestone] == ["MX", "MP", "MQ"]
+    # MP and MQ share the baseline Friday 8; P has not started, so MP is forecast after MQ
+    progress = [TaskProgress(task_id="Q", percent_complete=D(100), actual_finish=date(2027, 1, 8))]
+    status = plan_status(plan, progress, [], date(2027, 1, 8))
+    assert [(m.id, m.baseline) for m in status.milestones] == [
+        ("MQ", date(2027, 1, 8)),
+        ("MP", date(2027, 1, 8)),
+        ("MX", date(2027, 1, 15)),
+    ]
+    assert status.milestones[0].forecast < status.milestones[1].forecast
+
+
+def test_a_milestone_reason_says_why_without_repeating_its_dates(make_plan):
+    plan = make_plan(PLAN)
+    first = [*PROGRESS[:1], TaskProgress(task_id="B", percent_complete=D(100))]
+    cases = {
+        WEDNESDAY: PROGRESS,  # B behind: both milestones late because of it
+        date(2027, 2, 3): PROGRESS,  # M1 past due, B still open
+        date(2027, 1, 20): first,  # B done, M1 not marked reached, C not started
+    }
+    reasons = {}
+    for day, progress in cases.items():
+        for m in plan_status(plan, progress, [], day).milestones:
+            assert str(m.baseline) not in m.reason and str(m.forecast) not in m.reason
+            reasons[day, m.id] = m.reason
+    assert reasons[WEDNESDAY, "M2"] == "1 working day late: waits on B"
+    assert reasons[date(2027, 2, 3), "M1"] == reasons[date(2027, 2, 3), "M2"] == "past due: waits on B"
+    assert reasons[date(2027, 1, 20), "M1"] == "past due, not reached"
+    assert reasons[date(2027, 1, 20), "M2"] == "4 working days late: waits on M1 (not reached)"
+    reached = [*first, TaskProgress(task_id="M1", actual_finish=date(2027, 1, 15))]
+    status = plan_status(plan, reached, [], date(2027, 1, 20))
+    m1, m2 = status.milestones
+    assert (m1.reason, m1.waits_on) == ("reached on time", None)
+    early = [*first, TaskProgress(task_id="M1", actual_finish=date(2027, 1, 13))]
+    assert plan_status(plan, early, [], date(2027, 1, 20)).milestones[0].reason == (
+        "reached on time, 2 working days early"
+    )
+    assert (m2.reason, m2.waits_on) == ("3 working days late: waits on C (not started)", "C")
+    # read alone (the plan's reason, when the milestone is the worst), the dates stay in it
+    assert milestone_summary(m2, date(2027, 1, 20)) == (
+        "forecast 2027-02-03, 3 working days after the baseline 2027-01-29; waits on C"
+    )
+
+
+ATTENTION = (
+    HEADER
+    + """\
+phases:
+  - id: p
+    name: P
+    tasks:
+      - {id: A, name: Policy, duration: 5, effort: {pm: 5}}
+      - {id: B, name: Processes, duration: 5, depends_on: [A], effort: {pm: 5}}
+      - {id: C, name: Training, duration: 10, depends_on: [A], effort: {pm: 10}}
+      - {id: D, name: Records, duration: 30, effort: {pm: 30}}
+      - {id: E, name: Audit preparation, duration: 5, depends_on: [B], effort: {pm: 5}}
+      - {id: F, name: Audit, duration: 5, depends_on: [D], effort: {pm: 5}}
+      - {id: M, name: Ready, milestone: true, depends_on: [C, E, F]}
+"""
+)
+
+
+def test_tasks_needing_attention_late_due_in_ten_working_days_and_in_progress(make_plan):
+    # A Jan 4-8 done; B Jan 11-15 and 40 %: late; C Jan 11-22 and E Jan 18-22: due; D Jan 4 - Feb 12
+    # running: in progress; F Feb 15-19 and the milestone are not listed
+    progress = [
+        TaskProgress(task_id="A", actual_start=MONDAY, actual_finish=date(2027, 1, 8)),
+        TaskProgress(task_id="B", percent_complete=D(40), actual_start=date(2027, 1, 11)),
+        TaskProgress(task_id="C", percent_complete=D(50), actual_start=date(2027, 1, 11)),
+        TaskProgress(task_id="D", percent_complete=D(20), actual_start=MONDAY),
+    ]
+    attention = plan_status(make_plan(ATTENTION), progress, [], date(2027, 1, 18)).attention
+    assert attention.due_by == date(2027, 2, 1)  # ten working days after Monday 18
+    (late,) = attention.late
+    assert (late.id, late.state.value, late.percent_complete) == ("B", "in_progress", D(40))
+    assert (late.actual_start, late.finish) == (date(2027, 1, 11), date(2027, 1, 15))
+    # three of B's five days remain, from Tuesday 19: it ends Thursday 21, 4 working days late
+    assert (late.forecast_finish, late.variance_days) == (date(2027, 1, 21), 4)
+    assert [(t.id, t.percent_complete, t.finish) for t in attention.due] == [
+        ("C", D(50), date(2027, 1, 22)),
+        ("E", D(0), date(2027, 1, 22)),
+    ]
+    assert attention.due[1].forecast_finish == date(2027, 1, 28)  # after B
+    assert [(t.id, t.start, t.finish) for t in attention.in_progress] == [("D", MONDAY, date(2027, 2, 12))]
+    data = json.loads(plan_status(make_plan(ATTENTION), progress, [], date(2027, 1, 18)).model_dump_json())
+    assert [t["id"] for t in data["attention"]["late"]] == ["B"]
+    assert data["attention"]["due_by"] == "2027-02-01"
+
+
+def test_a_status_stored_before_the_attention_lists_still_loads(make_plan):
+    data = json.loads(plan_status(make_plan(PLAN), PROGRESS, [], WEDNESDAY).model_dump_json())
+    del data["attention"]
+    for milestone in data["milestones"]:
+        del milestone["waits_on"]
+    old = PlanStatus.model_validate(data)
+    assert old.attention.late == [] and old.attention.due_by is None
+
+
+def test_work_started_is_never_called_not_started(make_plan):
+    plan = make_plan(PLAN)
+    new_year = date(2026, 12, 31)  # before the baseline's first day, Monday 4 January
+    nothing = plan_status(plan, [], [], new_year).earned_schedule
+    assert nothing.unavailable["spi_t"] == "the project has not started by the status date"
+    early = [TaskProgress(task_id="A", actual_start=date(2026, 12, 30), percent_complete=D(0))]
+    status = plan_status(plan, early, [], new_year)
+    reasons = [
+        *status.earned_schedule.unavailable.values(),
+        *status.stages[0].earned_schedule.unavailable.values(),
+    ]
+    assert reasons and not any("not started" in r for r in reasons)
+    assert status.earned_schedule.unavailable["spi_t"] == (
+        "work has started ahead of the baseline, nothing earned yet: no baseline time has elapsed by the "
+        "status date to measure it against"
+    )
+    # after the start, started but nothing earned: SPI(t) is 0 and the duration cannot be forecast
+    started = plan_status(plan, early, [], date(2027, 1, 6)).earned_schedule
+    assert started.spi_t == 0
+    assert started.unavailable["ieac_t"] == (
+        "work has started but nothing is earned yet, so no duration can be forecast from performance"
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(plans_with_progress())
+def test_a_milestone_reason_never_carries_a_date_and_names_a_late_task(case):
+    plan, progress, status_date = case
+    status = plan_status(plan, progress, [], status_date)
+    tasks = {t.id: t for t in plan.tasks}
+    done = {p.task_id for p in progress if p.effective_state.value == "done"}
+    days = ProgressCalendar(WorkCalendar(plan.calendar, plan.start), status_date)
+    forecasts = forecast_tasks(plan, {p.task_id: p for p in progress}, days)
+    for m in status.milestones:
+        assert not any(str(year) in m.reason for year in range(2026, 2030)), m.reason
+        if m.waits_on is not None:
+            assert m.waits_on not in done and m.reason.endswith(
+                (f"waits on {m.waits_on}", f"waits on {m.waits_on} (not started)", "(not reached)")
+            )
+            late = forecasts[m.waits_on].last > baseline_days(tasks[m.waits_on]).last
+            assert late and m.variance_days > 0  # the task named is late itself
+    dates = [(m.baseline, m.forecast) for m in status.milestones]
+    assert dates == sorted(dates)

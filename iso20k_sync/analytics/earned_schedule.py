@@ -50,10 +50,15 @@ def earned_schedule_periods(cumulative_pv: Sequence[Decimal], ev: Decimal) -> De
 
 
 def earned_schedule(
-    cumulative_pv: Sequence[Decimal], ev: Decimal, actual_time: int, scope: str = "project"
+    cumulative_pv: Sequence[Decimal],
+    ev: Decimal,
+    actual_time: int,
+    scope: str = "project",
+    started: bool = False,
 ) -> EarnedSchedule:
     """Figures at ``actual_time`` periods of the baseline's clock (down time included; every period after
-    the baseline's end counts). The caller stops ``actual_time`` at the finish once all work is done."""
+    the baseline's end counts). The caller stops ``actual_time`` at the finish once all work is done.
+    ``started``: work in the scope is recorded as started (or done), so the reasons do not say otherwise."""
     measured = [i for i, pv in enumerate(cumulative_pv) if pv > (cumulative_pv[i - 1] if i else 0)]
     curve = [cumulative_pv[i] for i in measured]
     planned, down = len(curve), len(cumulative_pv) - len(curve)
@@ -61,7 +66,13 @@ def earned_schedule(
     why: dict[str, str] = {}
     es = earned_schedule_periods(curve, ev)
     spi_t = ieac_t = None
-    if actual_time <= 0:
+    if actual_time <= 0 and started:
+        earned = "" if ev > 0 else ", nothing earned yet"
+        why["spi_t"] = why["ieac_t"] = (
+            f"work has started ahead of the baseline{earned}: no baseline time has elapsed by the status "
+            "date to measure it against"
+        )
+    elif actual_time <= 0:
         why["spi_t"] = why["ieac_t"] = f"the {scope} has not started by the status date"
     elif not curve:
         why["spi_t"] = why["ieac_t"] = "no value is planned, so there is no schedule to earn"
@@ -70,7 +81,8 @@ def earned_schedule(
     else:
         spi_t = es / elapsed
         if es <= 0:
-            why["ieac_t"] = "no work earned yet, so no duration can be forecast from performance"
+            done = "work has started but nothing is earned yet" if started else "no work earned yet"
+            why["ieac_t"] = f"{done}, so no duration can be forecast from performance"
         else:
             ieac_t = planned / spi_t + down
     return EarnedSchedule(

@@ -5,6 +5,9 @@ its baseline duration resumes the day after the status date at the earliest, and
 predecessors allow (retained logic, Primavera P6's default). Work not started cannot start before the
 day after the status date and follows its links. A milestone not yet reached is forecast on the next
 working day after the status date at the earliest.
+
+Each forecast also names its driver: the predecessor whose link sets the start of the work still to do,
+so a late milestone can say what it waits on.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from decimal import ROUND_CEILING, Decimal
 
 from ..calendar import WorkCalendar
 from ..plan import Plan, PlannedTask
-from ..scheduling import Activity, Link, days_worked, schedule
+from ..scheduling import Activity, Link, Timing, days_worked, schedule
+from ..template.model import LinkType
 from .progress import TaskProgress, TaskState
 
 
@@ -26,6 +30,9 @@ class Forecast:
 
     first: int
     last: int
+    driver: str | None = None
+    """The predecessor whose link sets the start of the work still to do (None: the status date or the
+    actual dates set it)."""
 
 
 class ProgressCalendar:
@@ -55,10 +62,32 @@ def forecast_tasks(
     activities = [_activity(task, progress.get(task.id), days) for task in plan.tasks]
     timings = schedule(activities).timings
     result = {}
-    for task in plan.tasks:
+    for task, activity in zip(plan.tasks, activities, strict=True):
         t = timings[task.id]
-        result[task.id] = Forecast(*days_worked(t.early_start, t.early_finish - t.early_start))
+        first, last = days_worked(t.early_start, t.early_finish - t.early_start)
+        result[task.id] = Forecast(first, last, _driver(activity, timings))
     return result
+
+
+def _driver(activity: Activity, timings: Mapping[str, Timing]) -> str | None:
+    """The first predecessor whose link bound equals the start of the work still to do, as the forward
+    pass of :func:`~iso20k_sync.scheduling.schedule` computed it."""
+    if activity.fixed_start is not None and activity.remaining is None:
+        return None  # done: its actual dates stand
+    length = activity.duration if activity.remaining is None else activity.remaining
+    own = timings[activity.id]
+    start = own.early_finish - length
+    for link in activity.links:
+        p = timings[link.predecessor]
+        bound = {
+            LinkType.FS: p.early_finish + link.lag,
+            LinkType.SS: p.early_start + link.lag,
+            LinkType.FF: p.early_finish + link.lag - length,
+            LinkType.SF: p.early_start + link.lag - length,
+        }[link.type]
+        if bound == start:
+            return link.predecessor
+    return None
 
 
 def _activity(task: PlannedTask, facts: TaskProgress | None, days: ProgressCalendar) -> Activity:

@@ -15,6 +15,7 @@ from ..budget import planned_cents
 from ..calendar import WorkCalendar
 from ..plan import Plan, PlannedTask
 from ..template.model import CostCategory, EarnedValueRule
+from .attention import Attention, tasks_needing_attention
 from .earned_schedule import EarnedSchedule, earned_schedule
 from .earned_value import EarnedValue, earned_value
 from .forecast import Forecast, ProgressCalendar, baseline_days, forecast_tasks
@@ -38,7 +39,14 @@ class MilestoneStatus(BaseModel):
     reached: bool
     critical: bool
     rag: Rag
-    reason: str
+    reason: str = Field(
+        description="Why, in a few words, without the dates (e.g. '30 working days late: waits on "
+        "define-scope'); milestone_summary() reads alone"
+    )
+    waits_on: str | None = Field(
+        default=None,
+        description="Not reached and late: the late task at the head of the links that set its forecast",
+    )
 
 
 class StageStatus(BaseModel):
@@ -102,7 +110,10 @@ class PlanStatus(BaseModel):
     unallocated_actual_cost: Decimal = Field(
         description="Expenses not tied to a task: in totals, not in phases"
     )
-    milestones: list[MilestoneStatus]
+    milestones: list[MilestoneStatus] = Field(description="In date order: baseline, then forecast")
+    attention: Attention = Field(
+        default=Attention(), description="Unfinished tasks to look at: late, due in two weeks, in progress"
+    )
     problems: list[str] = Field(description="Progress facts or expenses that could not be used, and why")
     history: list[StatusPoint] = Field(description="Earlier statuses and this one, oldest first")
 
@@ -194,12 +205,15 @@ def plan_status(
         _stage_status(stage, task_ev, facts, forecasts, days)
         for stage in plan_stages(plan.tasks, settings.stage_gap_days)
     ]
-    milestones = [
-        _milestone(task, facts.get(task.id), forecasts[task.id].first, days, status_date, settings.rag)
-        for task in plan.tasks
-        if task.milestone
-    ]
-    verdict = _plan_verdict(milestones, overall, schedule_figures, settings.rag)
+    milestones = sorted(
+        (
+            _milestone(task, tasks, facts, forecasts, days, status_date, settings.rag)
+            for task in plan.tasks
+            if task.milestone
+        ),
+        key=lambda m: (m.baseline, m.forecast),
+    )
+    verdict = _plan_verdict(milestones, overall, schedule_figures, settings.rag, status_date)
     states = [(facts[t.id].effective_state if t.id in facts else TaskState.not_started) for t in plan.tasks]
     point = StatusPoint(
         status_date=status_date,
@@ -229,6 +243,7 @@ def plan_status(
         by_phase={p: sums.figures(settings, bottom_up=True) for p, sums in by_phase.items()},
         unallocated_actual_cost=unallocated,
         milestones=milestones,
+        attention=tasks_needing_attention(plan, facts, forecasts, days, status_date),
         problems=problems,
         history=sorted(
             [*(h for h in history if h.status_date != status_date), point], key=lambda h: h.status_date
@@ -325,7 +340,8 @@ def _measure(
     elapsed = cutoff - first
     if tasks and all(_is_done(facts.get(t.id)) for t in tasks):
         elapsed = min(elapsed, max(forecasts[t.id].last for t in tasks) + 1 - first)
-    return earned_schedule(planned_curve(tasks, first, length), ev, max(elapsed, 0), scope)
+    started = any(_state(facts.get(t.id)) is not TaskState.not_started for t in tasks)
+    return earned_schedule(planned_curve(tasks, first, length), ev, max(elapsed, 0), scope, started)
 
 
 def _stage_status(
@@ -359,45 +375,84 @@ def _stage_status(
     )
 
 
+def _state(fact: TaskProgress | None) -> TaskState:
+    return fact.effective_state if fact is not None else TaskState.not_started
+
+
 def _is_done(fact: TaskProgress | None) -> bool:
-    return fact is not None and fact.effective_state is TaskState.done
+    return _state(fact) is TaskState.done
 
 
 def _milestone(
     task: PlannedTask,
-    fact: TaskProgress | None,
-    forecast_day: int,
+    tasks: dict[str, PlannedTask],
+    facts: dict[str, TaskProgress],
+    forecasts: dict[str, Forecast],
     days: ProgressCalendar,
     status_date: date,
     thresholds: RagThresholds,
 ) -> MilestoneStatus:
-    baseline_day = baseline_days(task).first
-    reached = fact is not None and fact.effective_state is TaskState.done
-    variance = forecast_day - baseline_day
-    forecast = days.calendar.date_of(max(forecast_day, 0))
-    late = f"{variance} working day{'s' if variance != 1 else ''} after the baseline {task.finish}"
-    rag = _lateness(variance, thresholds)
+    forecast_day = forecasts[task.id].first
+    variance = forecast_day - baseline_days(task).first
+    reached = _is_done(facts.get(task.id))
+    waits_on = None if reached or variance <= 0 else _waits_on(task.id, tasks, forecasts)
     if reached:
-        reason = f"reached on {forecast}" + (f", {late}" if variance > 0 else "")
-    elif task.finish < status_date:
-        reason = f"past due since {task.finish} and not reached; forecast {forecast}, {late}"
-    elif variance <= 0:
-        reason = f"forecast {forecast}, on or before the baseline {task.finish}"
+        reason = "reached " + _early_or_late(variance)
     else:
-        reason = f"forecast {forecast}, {late}"
-    verdict = Verdict(rag=rag, reason=reason)
+        cause = ""
+        if waits_on is not None:
+            head = _state(facts.get(waits_on))
+            idle = "not reached" if tasks[waits_on].milestone else "not started"
+            cause = f"waits on {waits_on}" + (f" ({idle})" if head is TaskState.not_started else "")
+        if task.finish < status_date:
+            reason = f"past due: {cause}" if cause else "past due, not reached"
+        else:
+            reason = _early_or_late(variance) + (f": {cause}" if cause else "")
     return MilestoneStatus(
         id=task.id,
         name=task.name,
         phase=task.phase,
         baseline=task.finish,
-        forecast=forecast,
+        forecast=days.calendar.date_of(max(forecast_day, 0)),
         variance_days=variance,
         reached=reached,
         critical=task.critical,
-        rag=verdict.rag,
-        reason=verdict.reason,
+        rag=_lateness(variance, thresholds),
+        reason=reason,
+        waits_on=waits_on,
     )
+
+
+def _days(count: int) -> str:
+    return f"{count} working day{'s' if abs(count) != 1 else ''}"
+
+
+def _early_or_late(variance: int) -> str:
+    if variance > 0:
+        return f"{_days(variance)} late"
+    return "on time" + (f", {_days(-variance)} early" if variance < 0 else "")
+
+
+def _waits_on(task_id: str, tasks: dict[str, PlannedTask], forecasts: dict[str, Forecast]) -> str | None:
+    """Follow the links that set the forecast back from ``task_id`` while the task reached is late itself;
+    the last such task is where the delay starts (None: none of its drivers is late)."""
+    head, current = None, forecasts[task_id].driver
+    while current is not None and forecasts[current].last > baseline_days(tasks[current]).last:
+        head, current = current, forecasts[current].driver
+    return head
+
+
+def milestone_summary(m: MilestoneStatus, status_date: date) -> str:
+    """The milestone's outlook read on its own, dates included (the plan's reason uses it)."""
+    late = f"{_days(m.variance_days)} after the baseline {m.baseline}"
+    cause = f"; waits on {m.waits_on}" if m.waits_on else ""
+    if m.reached:
+        return f"reached on {m.forecast}" + (f", {late}" if m.variance_days > 0 else "")
+    if m.baseline < status_date:
+        return f"past due since {m.baseline} and not reached; forecast {m.forecast}, {late}{cause}"
+    if m.variance_days <= 0:
+        return f"forecast {m.forecast}, on or before the baseline {m.baseline}"
+    return f"forecast {m.forecast}, {late}{cause}"
 
 
 def _lateness(variance: int, thresholds: RagThresholds) -> Rag:
@@ -408,10 +463,14 @@ def _lateness(variance: int, thresholds: RagThresholds) -> Rag:
 
 
 def _plan_verdict(
-    milestones: list[MilestoneStatus], ev: EarnedValue, es: EarnedSchedule, thresholds: RagThresholds
+    milestones: list[MilestoneStatus],
+    ev: EarnedValue,
+    es: EarnedSchedule,
+    thresholds: RagThresholds,
+    status_date: date,
 ) -> Verdict:
     verdicts = [
-        Verdict(rag=m.rag, reason=f"milestone {m.name!r}: {m.reason}")
+        Verdict(rag=m.rag, reason=f"milestone {m.name!r}: {milestone_summary(m, status_date)}")
         for m in sorted(milestones, key=lambda m: -m.variance_days)
         if not m.reached and m.rag is not Rag.green
     ]
