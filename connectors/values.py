@@ -239,12 +239,20 @@ class Table(_Value):
     columns: list[Column]
     rows: list[list[Scalar]] = []
     total_row: bool = Field(default=False, description="The last row is a total")
+    chart: list[str] = Field(
+        default=[],
+        description="Headers of the columns a tracker that draws charts plots as lines against the first "
+        "column (dates); the charted columns of one note's tables share one chart",
+    )
 
     @model_validator(mode="after")
     def _rows_fit(self) -> Table:
         for row in self.rows:
             if len(row) != len(self.columns):
                 raise ValueError(f"table {self.title!r}: a row has {len(row)} cells for {len(self.columns)}")
+        headers = [column.header for column in self.columns]
+        if unknown := [header for header in self.chart if header not in headers[1:]]:
+            raise ValueError(f"table {self.title!r}: no column {unknown[0]!r} to chart")
         return self
 
 

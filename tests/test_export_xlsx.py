@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from math import ceil
 from pathlib import Path
 
 import openpyxl
@@ -285,10 +286,52 @@ def test_planned_value_table(workbook: openpyxl.Workbook, plan: Plan) -> None:
     assert cents(ws.cell(ws.max_row, 2).value) == plan.budget.total
 
 
-def test_planned_value_chart(plan: Plan) -> None:
-    charts = plan_workbook(plan)["Budget"]._charts
-    assert len(charts) == 1
-    assert charts[0].x_axis.delete is False and charts[0].y_axis.delete is False
+def test_planned_value_chart(workbook: openpyxl.Workbook) -> None:
+    ws = workbook["Budget"]
+    (chart,) = ws._charts
+    assert chart.x_axis.delete is False and chart.y_axis.delete is False
+    assert chart.y_axis.number_format.formatCode == "#,##0"  # no ".00 EUR" on every tick
+    y_title = "".join(run.t for p in chart.y_axis.title.tx.rich.p for run in p.r or ())
+    assert y_title == "Planned value (EUR)"
+    assert chart.series[0].val.numRef.f == f"'Budget'!$B${find_row(ws, 'Date') + 1}:$B${ws.max_row}"
+
+
+def test_the_planned_value_chart_sits_between_the_tables_and_covers_no_cell(
+    workbook: openpyxl.Workbook,
+) -> None:
+    ws = workbook["Budget"]
+    (chart,) = ws._charts
+    top = chart.anchor._from.row + 1
+    rows = ceil(chart.anchor.ext.height / 190500)  # rows of 15 pt
+    assert (chart.anchor._from.col, top - 2) == (0, find_row(ws, "Total", find_row(ws, "Phase")))
+    covered = [cell.value for row in ws.iter_rows(min_row=top, max_row=top + rows) for cell in row]
+    assert covered == [None] * len(covered)
+    title = find_row(ws, "Planned value (cumulative, at the end of each working day with planned cost)")
+    assert top + rows < title
+    assert [b.id for b in ws.row_breaks.brk] == [title - 1]  # the long table starts on a new page
+
+
+def test_every_sheet_prints_landscape_one_page_wide_under_a_header(workbook: openpyxl.Workbook) -> None:
+    for ws in workbook:
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0), ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert (ws.oddHeader.left.text, ws.oddHeader.right.text) == ("Demo", "Plan 2027-01-04 to 2027-02-01")
+        assert ws.oddFooter.left.text == "&A" and "&P" in ws.oddFooter.center.text
+    titled = [ws.title for ws in workbook if ws.print_title_rows == "$1:$1"]
+    assert titled == ["Plan", "Milestones", "Roles"]
+
+
+def test_long_text_wraps_in_a_row_tall_enough(plan: Plan) -> None:
+    tasks = [
+        t.model_copy(update={"name": "Gap assessment of every clause " * 4}) if t.id == "A" else t
+        for t in plan.tasks
+    ]
+    ws = plan_workbook(plan.model_copy(update={"tasks": tasks}))["Plan"]
+    row = row_of(ws, "A")
+    assert ws.column_dimensions["C"].width == 45  # wider text wraps rather than widening the page
+    assert ws.cell(row, 3).alignment.wrap_text and ws.row_dimensions[row].height >= 3 * 15
+    assert ws.cell(row, 5).alignment.vertical == "top"  # its dates sit on its first line
 
 
 # --- Milestones, Roles, About --------------------------------------------------------------------

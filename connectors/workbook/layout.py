@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from openpyxl.cell.cell import Cell
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..errors import TrackerError
-from ..spreadsheet import Value, money_format, put  # noqa: F401  (shared with the plan export)
+from ..spreadsheet import Value, fit_height, money_format, put  # noqa: F401  (shared with the plan export)
 from ..values import ItemState, Level
 
 TASKS = "Tasks"
@@ -22,6 +23,9 @@ MILESTONES = "Milestones"
 STATUS = "Status"
 ABOUT = "About"
 SHEETS = (TASKS, MILESTONES, STATUS, ABOUT)
+PRINT_TITLES = {TASKS: "1:1", MILESTONES: "1:1"}
+"""Rows repeated on every printed page of a sheet: the header row of the table sheets."""
+LAST_ROW = 1048576  # validations and colours cover whole columns, so rows added later are covered too
 
 # --- Tasks: written by iso20k-sync --------------------------------------------------------------
 KEY = "Key"
@@ -52,7 +56,7 @@ PROGRESS_HEADERS = (KEY, STATE, PERCENT, ACTUAL_START, ACTUAL_FINISH, ACTUAL_COS
 """The headers pull_progress cannot do without."""
 TASKS_FROZEN = "D2"  # below the header, right of Task
 TASK_WIDTHS = {
-    KEY: 18,
+    KEY: 28,
     PHASE: 22,
     TASK: 44,
     CLAUSES: 14,
@@ -65,9 +69,11 @@ TASK_WIDTHS = {
     ACTUAL_START: 13,
     ACTUAL_FINISH: 13,
     ACTUAL_COST: 16,
-    NOTES: 50,
+    NOTES: 40,
     KIND: 10,
 }
+TASK_WRAPPED = (PHASE, TASK, CLAUSES, OWNER_ROLE)
+"""Columns whose text wraps rather than being cut at the column's edge."""
 
 STATE_LABELS = {
     ItemState.not_started: "Not started",
@@ -83,11 +89,13 @@ VARIANCE = "Variance (working days)"
 RAG = "RAG"
 REASON = "Reason"
 MILESTONE_HEADERS = (KEY, MILESTONE, PHASE, BASELINE_DATE, FORECAST, VARIANCE, RAG, REASON)
-MILESTONE_WIDTHS = {KEY: 18, MILESTONE: 40, PHASE: 22, BASELINE_DATE: 13, FORECAST: 13, VARIANCE: 12}
-MILESTONE_WIDTHS |= {RAG: 9, REASON: 70}
+MILESTONE_WIDTHS = {KEY: 28, MILESTONE: 40, PHASE: 22, BASELINE_DATE: 13, FORECAST: 13, VARIANCE: 12}
+MILESTONE_WIDTHS |= {RAG: 9, REASON: 60}
+MILESTONE_WRAPPED = (MILESTONE, PHASE, REASON)
 
 # --- About --------------------------------------------------------------------------------------
 PLAN_KEY_LABEL = "Plan key"
+PLAN_NAME_LABEL = "Plan name"
 
 # --- formats and styles -------------------------------------------------------------------------
 DATE_FORMAT = "yyyy-mm-dd"
@@ -100,17 +108,37 @@ EDIT_FILL = PatternFill("solid", fgColor="FFF2CC")  # light yellow: the project 
 MILESTONE_FONT = Font(italic=True)
 TITLE_FONT = Font(bold=True, size=13)
 WRAP = Alignment(wrap_text=True, vertical="top")
-RAG_STYLES = {
-    Level.green: (PatternFill("solid", fgColor="C6EFCE"), Font(bold=True, color="006100")),
-    Level.amber: (PatternFill("solid", fgColor="FFEB9C"), Font(bold=True, color="9C5700")),
-    Level.red: (PatternFill("solid", fgColor="FFC7CE"), Font(bold=True, color="9C0006")),
+TOP = Alignment(vertical="top")
+LEFT = Alignment(horizontal="left", vertical="top", wrap_text=True)
+TOTAL_BORDER = Border(top=Side(style="thin", color="000000"))
+RAG_COLOURS = {
+    Level.green: ("C6EFCE", "006100"),
+    Level.amber: ("FFEB9C", "9C5700"),
+    Level.red: ("FFC7CE", "9C0006"),
 }
+"""Fill and text colour of a RAG cell by its text (conditional formatting, so they follow any edit)."""
 
 
 def put_rag(cell: Cell, rag: Level) -> None:
+    """Write ``GREEN``, ``AMBER`` or ``RED``; the colours come from :func:`colour_rag` on its range."""
     cell.value = rag.value.upper()
-    cell.fill, cell.font = RAG_STYLES[rag]
-    cell.alignment = Alignment(horizontal="center")
+    cell.font = HEADER_FONT
+    cell.alignment = Alignment(horizontal="center", vertical="top")
+
+
+def colour_rag(ws: Worksheet, ranges: str) -> None:
+    """Fill the cells of ``ranges`` (e.g. ``"G2:G1048576"``, or several separated by spaces) green, amber
+    or red by their text, whoever typed it; nothing is added when ``ranges`` has its colours already."""
+    if any(str(formatting.sqref) == ranges for formatting in ws.conditional_formatting):
+        return
+    for level, (fill, text) in RAG_COLOURS.items():
+        rule = CellIsRule(
+            operator="equal",
+            formula=[f'"{level.value.upper()}"'],
+            fill=PatternFill("solid", fgColor=fill, bgColor=fill),  # a rule's solid fill is its bgColor
+            font=Font(bold=True, color=text),
+        )
+        ws.conditional_formatting.add(ranges, rule)
 
 
 def normal(header: object) -> str:

@@ -13,8 +13,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from .. import product
 from ..values import ContainerSpec, ItemKind, ItemSpec, ItemUpdate
 from . import layout as L
-
-LAST_ROW = 1048576  # validations cover whole columns, so rows added later are checked too
+from .printing import print_sheets
 
 
 def new_workbook(spec: ContainerSpec) -> Workbook:
@@ -28,6 +27,7 @@ def new_workbook(spec: ContainerSpec) -> Workbook:
     _about_sheet(book.create_sheet(L.ABOUT), spec)
     book.properties.title = f"{spec.plan_name} - tracker"
     book.properties.creator = product()
+    print_sheets(book)
     return book
 
 
@@ -40,13 +40,12 @@ def _tasks_sheet(ws: Worksheet) -> None:
         letter = get_column_letter(column)
         ws.column_dimensions[letter].width = L.TASK_WIDTHS[header]
     ws.column_dimensions[get_column_letter(len(L.TASK_HEADERS))].hidden = True
+    L.fit_height(ws, 1)
     ws.freeze_panes = L.TASKS_FROZEN
     ws.auto_filter.ref = f"A1:{get_column_letter(len(L.TASK_HEADERS))}1"
-    ws.print_title_rows = "1:1"
-    ws.page_setup.orientation = "landscape"
     position = {header: get_column_letter(i) for i, header in enumerate(L.TASK_HEADERS, start=1)}
     for header, rule in _validations().items():
-        rule.add(f"{position[header]}2:{position[header]}{LAST_ROW}")
+        rule.add(f"{position[header]}2:{position[header]}{L.LAST_ROW}")
         ws.add_data_validation(rule)
 
 
@@ -90,15 +89,18 @@ def milestones_sheet(ws: Worksheet) -> None:
         cell.fill = L.SYNC_FILL
         cell.alignment = L.WRAP
         ws.column_dimensions[get_column_letter(column)].width = L.MILESTONE_WIDTHS[header]
+    L.fit_height(ws, 1)
     ws.freeze_panes = "C2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(L.MILESTONE_HEADERS))}1"
 
 
 def _about_sheet(ws: Worksheet, spec: ContainerSpec) -> None:
+    ws.column_dimensions["A"].width = 16
+    ws.column_dimensions["B"].width = 90
     L.put(ws, 1, 1, "About this tracker").font = L.TITLE_FONT
     rows: list[tuple[str, L.Value, str | None]] = [
         (L.PLAN_KEY_LABEL, spec.plan_key, None),
-        ("Plan name", spec.plan_name, None),
+        (L.PLAN_NAME_LABEL, spec.plan_name, None),
         ("Template", spec.template, None),
         ("Currency", spec.currency, None),
         ("Start", spec.start, L.DATE_FORMAT),
@@ -106,7 +108,7 @@ def _about_sheet(ws: Worksheet, spec: ContainerSpec) -> None:
     ]
     for row, (label, value, number_format) in enumerate(rows, start=2):
         L.put(ws, row, 1, label).font = L.HEADER_FONT
-        L.put(ws, row, 2, value, number_format).alignment = L.WRAP
+        L.put(ws, row, 2, value, number_format).alignment = L.LEFT
     note = (
         f"On the {L.TASKS} sheet the columns {L.USER_HEADERS[0]} to {L.USER_HEADERS[-1]} "
         f"(yellow) are yours to edit: {', '.join(L.USER_HEADERS)}. Everything else in this workbook "
@@ -115,12 +117,11 @@ def _about_sheet(ws: Worksheet, spec: ContainerSpec) -> None:
         "or add rows of your own freely, but do not change a Key or rename a column header."
     )
     note_row = len(rows) + 3
-    L.put(ws, note_row, 1, "Note").font = L.HEADER_FONT
+    label = L.put(ws, note_row, 1, "Note")
+    label.font, label.alignment = L.HEADER_FONT, L.TOP
     L.put(ws, note_row, 2, note).alignment = L.WRAP
-    ws.row_dimensions[note_row].height = 75
+    L.fit_height(ws, note_row)
     L.put(ws, note_row + 2, 1, f"Created by {product()}")
-    ws.column_dimensions["A"].width = 16
-    ws.column_dimensions["B"].width = 90
 
 
 def append_task(ws: Worksheet, row: int, spec: ItemSpec, cols: Mapping[str, int], currency: str) -> None:
@@ -152,6 +153,8 @@ def append_task(ws: Worksheet, row: int, spec: ItemSpec, cols: Mapping[str, int]
             cell.fill = L.EDIT_FILL
         if milestone:
             cell.font = L.MILESTONE_FONT
+        cell.alignment = L.WRAP if header in L.TASK_WRAPPED else L.TOP
+    L.fit_height(ws, row)
 
 
 def append_milestone(ws: Worksheet, row: int, spec: ItemSpec, cols: Mapping[str, int]) -> None:
@@ -165,7 +168,9 @@ def append_milestone(ws: Worksheet, row: int, spec: ItemSpec, cols: Mapping[str,
     }
     for header, (value, number_format) in values.items():
         if header in cols:
-            L.put(ws, row, cols[header], value, number_format)
+            cell = L.put(ws, row, cols[header], value, number_format)
+            cell.alignment = L.WRAP if header in L.MILESTONE_WRAPPED else L.TOP
+    L.fit_height(ws, row)
 
 
 def extend_filter(ws: Worksheet, last_row: int) -> None:
@@ -192,4 +197,6 @@ def update_task(ws: Worksheet, row: int, update: ItemUpdate, cols: Mapping[str, 
         if current != value:
             L.put(ws, row, cols[header], value, number_format)
             changed = True
+    if changed:
+        L.fit_height(ws, row)
     return changed

@@ -9,6 +9,9 @@ trackers that show a page of it (the workbook's Status sheet).
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Sequence
+from datetime import date, timedelta
 from decimal import Decimal
 
 from connectors.values import Column, Figure, FigureKind, Level, Scalar, StatusNote, Table
@@ -16,6 +19,7 @@ from connectors.values import Column, Figure, FigureKind, Level, Scalar, StatusN
 from ..analytics import MilestoneStatus, PlanStatus
 from ..analytics.earned_schedule import EarnedSchedule
 from ..analytics.earned_value import EarnedValue
+from ..plan import PlannedValuePoint
 
 EV_ROWS = (
     ("BAC", "bac", "Budget at completion"),
@@ -69,9 +73,9 @@ CATEGORY_COLUMNS = (
 )
 TREND_COLUMNS = (
     ("Date", FigureKind.date),
-    ("PV", FigureKind.money),
-    ("EV", FigureKind.money),
-    ("AC", FigureKind.money),
+    ("Planned value (PV)", FigureKind.money),
+    ("Earned value (EV)", FigureKind.money),
+    ("Actual cost (AC)", FigureKind.money),
     ("SPI", FigureKind.ratio),
     ("CPI", FigureKind.ratio),
     ("SPI(t)", FigureKind.ratio),
@@ -81,9 +85,15 @@ TREND_COLUMNS = (
 )
 
 
-def render_notes(status: PlanStatus) -> list[StatusNote]:
-    """The plan's note first, then one note per milestone in plan order."""
-    return [plan_note(status), *(milestone_note(m, status.currency) for m in status.milestones)]
+TREND_CHART = [header for header, _ in TREND_COLUMNS[1:4]]
+BASELINE_CURVE = "Baseline planned value"
+
+
+def render_notes(status: PlanStatus, planned_value: Sequence[PlannedValuePoint] = ()) -> list[StatusNote]:
+    """The plan's note first, then one note per milestone in plan order; ``planned_value`` is the
+    baseline's curve (:attr:`Plan.planned_value`), drawn behind the trend."""
+    plan = plan_note(status, planned_value)
+    return [plan, *(milestone_note(m, status.currency) for m in status.milestones)]
 
 
 def milestone_note(milestone: MilestoneStatus, currency: str = "") -> StatusNote:
@@ -109,9 +119,9 @@ def milestone_note(milestone: MilestoneStatus, currency: str = "") -> StatusNote
     )
 
 
-def plan_note(status: PlanStatus) -> StatusNote:
+def plan_note(status: PlanStatus, planned_value: Sequence[PlannedValuePoint] = ()) -> StatusNote:
     """The whole status: headline, task counts, earned value, earned schedule, by stage, by category, trend
-    and problems."""
+    (charted with the baseline's curve, when given), problems."""
     slip = (status.forecast_finish - status.baseline_finish).days
     day = FigureKind.date
     headline = [
@@ -152,7 +162,13 @@ def plan_note(status: PlanStatus) -> StatusNote:
         text=status.reason,
         currency=status.currency,
         figures=[*headline, *tasks, *_earned_value(status), *_earned_schedule(status)],
-        tables=[_stages(status), _categories(status), _trend(status), _problems(status)],
+        tables=[
+            _stages(status),
+            _categories(status),
+            _trend(status),
+            _problems(status),
+            *_baseline_curve(planned_value, status.currency),
+        ],
     )
 
 
@@ -232,7 +248,7 @@ def _trend(status: PlanStatus) -> Table:
         for p in status.history
     ]
     columns = [Column(header=header, kind=kind) for header, kind in TREND_COLUMNS]
-    return Table(title="Trend", columns=columns, rows=rows)
+    return Table(title=f"Trend ({status.currency})", columns=columns, rows=rows, chart=TREND_CHART)
 
 
 def _problems(status: PlanStatus) -> Table:
@@ -241,3 +257,37 @@ def _problems(status: PlanStatus) -> Table:
         columns=[Column(header="Problem")],
         rows=[[problem] for problem in status.problems or ["(none)"]],
     )
+
+
+def _baseline_curve(points: Sequence[PlannedValuePoint], currency: str) -> list[Table]:
+    """The baseline's cumulative planned value on its first and last day and at each month end between,
+    flat stretches cut to their ends: the S-curve the trend is charted against (none without points)."""
+    if not points:
+        return []
+    days = [point.date for point in points]
+    rows: list[list[Scalar]] = [
+        [day, points[bisect_right(days, day) - 1].cumulative]
+        for day in (days[0], *_month_ends(days[0], days[-1]), days[-1])
+    ]
+    rows = [
+        row
+        for before, row, after in zip([None, *rows[:-1]], rows, [*rows[1:], None], strict=True)
+        if before is None or after is None or not before[1] == row[1] == after[1]
+    ]
+    columns = [
+        Column(header="Date", kind=FigureKind.date),
+        Column(header=BASELINE_CURVE, kind=FigureKind.money),
+    ]
+    title = f"Baseline planned value ({currency}, cumulative at month ends)"
+    return [Table(title=title, columns=columns, rows=rows, chart=[BASELINE_CURVE])]
+
+
+def _month_ends(first: date, last: date) -> list[date]:
+    """The last days of months strictly between ``first`` and ``last``."""
+    ends = []
+    month = first.replace(day=1)
+    while month <= last:
+        month = (month + timedelta(days=32)).replace(day=1)
+        if first < month - timedelta(days=1) < last:
+            ends.append(month - timedelta(days=1))
+    return ends

@@ -114,7 +114,9 @@ def _sync(
     report = SyncReport(plan_config.name, run_id, len(pulled.records), status, problems)
     if plan_config.write_back and connector.capabilities.write_back:
         try:
-            report.notes_written = write_back(store, row.id, connector, render_notes(status), items)
+            report.notes_written = write_back(
+                store, row.id, connector, render_notes(status, baseline.planned_value), items
+            )
         except (TrackerError, OSError) as exc:
             report.write_back_error = str(exc)
             with store.transaction() as repo:

@@ -27,9 +27,10 @@ from openpyxl.chart import LineChart, Reference
 from openpyxl.chart.axis import DateAxis
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
-from connectors.spreadsheet import Value, money_format, put
+from connectors.spreadsheet import Value, fit_height, money_format, print_header, print_layout, put
 
 from .. import __version__
 from ..files import output_path
@@ -41,6 +42,8 @@ CATEGORY_LABELS = {c: c.value.capitalize() for c in CATEGORIES}
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 DATE_FORMAT = "yyyy-mm-dd"
+AXIS_FORMAT = "#,##0"  # chart axes in whole units; the currency is in the axis title
+CHART_ROWS = 19  # rows kept free for the planned value chart (9 cm)
 DAYS_FORMAT = "0"
 EFFORT_FORMAT = "#,##0.00"
 SHARE_FORMAT = "0.0%"
@@ -75,6 +78,8 @@ PLAN_HEADERS = (
     *CATEGORY_LABELS.values(),
     "Total cost",
 )
+TABLE_SHEETS = ("Plan", "Milestones", "Roles")
+"""Sheets that are one table under a header row, repeated on every printed page."""
 PLAN_FROZEN = "D2"  # below the header, right of the task name
 MARK_COLUMNS = (9, 10)  # Milestone, Critical: centred check marks
 
@@ -102,6 +107,10 @@ def plan_workbook(plan: Plan) -> Workbook:
     _milestones_sheet(workbook.create_sheet("Milestones"), plan)
     _roles_sheet(workbook.create_sheet("Roles"), plan, money)
     _about_sheet(workbook.create_sheet("About"), plan)
+    detail = f"Plan {plan.start.isoformat()} to {plan.finish.isoformat()}"
+    for ws in workbook.worksheets:
+        print_layout(ws, "1:1" if ws.title in TABLE_SHEETS else None)
+        print_header(ws, plan.template.name, detail)
     return workbook
 
 
@@ -134,7 +143,7 @@ def _plan_sheet(ws: Worksheet, plan: Plan, money: str) -> None:
     ws.sheet_properties.outlinePr.summaryBelow = False  # the phase row sits above its tasks
     ws.sheet_format.outlineLevelRow = 1
     _table_view(ws, PLAN_FROZEN, last_row=row - 1, columns=len(PLAN_HEADERS))
-    _fit_columns(ws, maximum={3: 60, 4: 30, 8: 30, 12: 24, 14: 40})
+    _fit_columns(ws, maximum={3: 45, 4: 24, 8: 24, 12: 16, 13: 24, 14: 30})
 
 
 def _task_values(task: PlannedTask, phase_names: dict[str, str], role_names: dict[str, str]) -> list[Value]:
@@ -195,6 +204,10 @@ def _budget_sheet(ws: Worksheet, plan: Plan, money: str) -> None:
     _total_row(ws, row, ["Total", *totals, _money(budget.total)], formats)
 
     row += 2
+    chart_row = row
+    if plan.planned_value:
+        row += CHART_ROWS
+        ws.row_breaks.append(Break(id=row - 1))  # the long table prints from a new page, under its title
     titles.append(row)
     _title(ws, row, "Planned value (cumulative, at the end of each working day with planned cost)")
     header_row = row + 1
@@ -205,24 +218,24 @@ def _budget_sheet(ws: Worksheet, plan: Plan, money: str) -> None:
         amounts = [point.by_category.get(c, Decimal(0)) for c in CATEGORIES]
         _row(ws, row, [point.date, _money(point.cumulative), *map(_money, amounts)], formats)
         row += 1
-    if plan.planned_value:
-        anchor = f"{get_column_letter(len(CATEGORIES) + 4)}2"  # right of the tables, near the top
-        _planned_value_chart(ws, header_row, row - 1, money, anchor)
+    if plan.planned_value:  # between the budget tables and its data, as wide as they are
+        _planned_value_chart(ws, header_row, row - 1, plan.currency, f"A{chart_row}")
     _fit_columns(ws, skip_rows=set(titles))
 
 
-def _planned_value_chart(ws: Worksheet, header_row: int, last_row: int, money: str, anchor: str) -> None:
+def _planned_value_chart(ws: Worksheet, header_row: int, last_row: int, currency: str, anchor: str) -> None:
     chart = LineChart()
     chart.title = "Cumulative planned value"
     chart.height = 9
-    chart.width = 18
+    chart.width = 24
     chart.legend = None
-    chart.y_axis.title = "Planned value"
-    chart.y_axis.number_format = money
+    chart.y_axis.title = f"Planned value ({currency})" if currency else "Planned value"
+    chart.y_axis.number_format = AXIS_FORMAT
     chart.y_axis.majorGridlines = None
     chart.y_axis.crossAx = 500
     chart.x_axis = DateAxis(crossAx=100, axPos="b", baseTimeUnit="days")
-    chart.x_axis.number_format = DATE_FORMAT
+    chart.x_axis.number_format = "yyyy-mm"
+    chart.x_axis.majorUnit = 3
     chart.x_axis.majorTimeUnit = "months"
     # openpyxl >= 3.1 marks axes as deleted by default; Excel then draws the chart without them
     chart.x_axis.delete = False
@@ -368,20 +381,16 @@ def _total_row(ws: Worksheet, row: int, values: Sequence[Value], formats: dict[i
 
 
 def _table_view(ws: Worksheet, freeze: str, last_row: int, columns: int) -> None:
-    """Frozen header, autofilter over the table, and a print layout that repeats the header."""
+    """Frozen header and autofilter over the table."""
     ws.freeze_panes = freeze
     ws.auto_filter.ref = f"A1:{get_column_letter(columns)}{max(last_row, 1)}"
-    ws.print_title_rows = "1:1"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def _fit_columns(
     ws: Worksheet, skip_rows: set[int] | None = None, maximum: dict[int, int] | None = None
 ) -> None:
-    """Size each column to its longest value (headers by their longest word, as they wrap)."""
+    """Size each column to its longest value (headers by their longest word, as they wrap); text wider
+    than its column's ``maximum`` wraps, in a row as tall as it takes (``skip_rows``: titles that run on)."""
     skip_rows = skip_rows or set()
     maximum = maximum or {}
     widths: dict[int, int] = {}
@@ -394,6 +403,21 @@ def _fit_columns(
     for column, width in widths.items():
         limit = maximum.get(column, 50)
         ws.column_dimensions[get_column_letter(column)].width = min(max(width + 2, 6), limit)
+    for row in ws.iter_rows():
+        if not row or row[0].row in skip_rows:
+            continue
+        for cell in row:
+            width = ws.column_dimensions[cell.column_letter].width
+            if isinstance(cell.value, str) and cell.fill != HEADER_FILL and len(cell.value) > width:
+                cell.alignment = Alignment(horizontal=cell.alignment.horizontal, wrap_text=True)
+        fit_height(ws, row[0].row)
+        if ws.row_dimensions[row[0].row].height:  # lines of a tall row start at its top
+            for cell in row:
+                if cell.fill != HEADER_FILL:
+                    align = cell.alignment
+                    cell.alignment = Alignment(
+                        horizontal=align.horizontal, vertical="top", wrap_text=align.wrap_text
+                    )
 
 
 def _display_width(cell: Cell) -> int:
