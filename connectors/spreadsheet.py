@@ -62,6 +62,11 @@ def print_header(ws: Worksheet, title: str, detail: str) -> None:
     ws.oddHeader.left.font = "-,Bold"
 
 
+def lines_needed(text: str, width: float) -> int:
+    """How many lines ``text`` wraps into at a column ``width`` (in characters)."""
+    return sum(len(textwrap.wrap(line, max(int(width), 1))) or 1 for line in text.splitlines() or [""])
+
+
 def fit_height(ws: Worksheet, row: int) -> None:
     """Make ``row`` as tall as the most lines a wrapped cell of it takes at its column width (merged cells
     at their merged width). Set explicitly, as LibreOffice does not size rows when it opens a file."""

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from copy import copy
 from datetime import datetime
+from weakref import WeakKeyDictionary
 
 from openpyxl import Workbook
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from .. import product
+from ..spreadsheet import LINE_HEIGHT, lines_needed
 from ..values import ContainerSpec, ItemKind, ItemSpec, ItemUpdate
 from . import layout as L
 from .printing import print_sheets
@@ -124,6 +128,11 @@ def _about_sheet(ws: Worksheet, spec: ContainerSpec) -> None:
     L.put(ws, note_row + 2, 1, f"Created by {product()}")
 
 
+_STYLES: WeakKeyDictionary[Worksheet, dict[tuple[int, bool], StyleArray]] = WeakKeyDictionary()
+"""The style of each Tasks column, for tasks and for milestones, once per sheet: setting font, fill and
+alignment cell by cell makes openpyxl search its style tables each time (most of a large seed's time)."""
+
+
 def append_task(ws: Worksheet, row: int, spec: ItemSpec, cols: Mapping[str, int], currency: str) -> None:
     """Write ``spec`` as a Tasks row, each value in the column its header is in now."""
     milestone = spec.kind is ItemKind.milestone
@@ -145,16 +154,27 @@ def append_task(ws: Worksheet, row: int, spec: ItemSpec, cols: Mapping[str, int]
         L.NOTES: (None, None),
         L.KIND: (spec.kind.value, None),
     }
+    styles = _STYLES.setdefault(ws, {})
+    lines = 1
     for header, (value, number_format) in values.items():
         if header not in cols:
             continue
-        cell = L.put(ws, row, cols[header], value, number_format)
-        if header in L.USER_HEADERS:
-            cell.fill = L.EDIT_FILL
-        if milestone:
-            cell.font = L.MILESTONE_FONT
-        cell.alignment = L.WRAP if header in L.TASK_WRAPPED else L.TOP
-    L.fit_height(ws, row)
+        column = cols[header]
+        cell = L.put(ws, row, column, value, number_format)
+        known = styles.get((column, milestone))
+        if known is not None:
+            cell._style = copy(known)
+        else:
+            if header in L.USER_HEADERS:
+                cell.fill = L.EDIT_FILL
+            if milestone:
+                cell.font = L.MILESTONE_FONT
+            cell.alignment = L.WRAP if header in L.TASK_WRAPPED else L.TOP
+            styles[(column, milestone)] = copy(cell._style)
+        if header in L.TASK_WRAPPED and value is not None:
+            width = ws.column_dimensions[get_column_letter(column)].width or 13
+            lines = max(lines, lines_needed(str(value), width))
+    ws.row_dimensions[row].height = LINE_HEIGHT * lines if lines > 1 else None
 
 
 def append_milestone(ws: Worksheet, row: int, spec: ItemSpec, cols: Mapping[str, int]) -> None:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..budget import planned_cents
 from ..calendar import WorkCalendar
+from ..gc_pause import without_gc_pauses
 from ..plan import Plan, PlannedTask
 from ..template.model import CostCategory, EarnedValueRule
 from .attention import Attention, tasks_needing_attention
@@ -134,6 +135,7 @@ class _Sums:
         return earned_value(self.bac, self.pv, self.ev, self.ac, etc, settings.eac_method)
 
 
+@without_gc_pauses
 def plan_status(
     plan: Plan,
     progress: Iterable[TaskProgress],
