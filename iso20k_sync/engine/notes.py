@@ -99,8 +99,8 @@ def render_notes(status: PlanStatus, planned_value: Sequence[PlannedValuePoint] 
 def milestone_note(milestone: MilestoneStatus, currency: str = "") -> StatusNote:
     m = milestone
     text = (
-        f"{m.rag.value.upper()}: forecast {m.forecast} against the baseline {m.baseline} "
-        f"({m.variance_days:+d} working days). {m.reason[:1].upper()}{m.reason[1:]}."
+        f"{m.rag.value.upper()}: forecast {m.forecast} against the baseline {m.baseline}. "
+        f"{m.reason[:1].upper()}{m.reason[1:]}."
     )
     return StatusNote(
         key=m.id,
