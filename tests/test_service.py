@@ -153,3 +153,45 @@ def test_preview_writes_html_and_eml_without_sending(setup, tmp_path):
     assert (tmp_path / "out" / "acme-2027-W02.html").is_file()
     assert (tmp_path / "out" / "acme-2027-W02.eml").is_file()
     assert inbox.messages() == []
+
+
+def test_serve_answers_health_readiness_and_metrics_and_stops_cleanly_on_sigterm(setup, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.error
+    import urllib.request
+
+    from .test_mail import free_port
+
+    path, _ = setup
+    port = free_port()
+    served = path.read_text().replace("concurrency: 2}", f"concurrency: 2, http: {{port: {port}}}}}")
+    assert f"port: {port}" in served
+    path.write_text(served)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "iso20k_sync", "serve", "-c", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                ready = urllib.request.urlopen(f"{base}/readyz", timeout=2)
+                break
+            except (urllib.error.URLError, ConnectionError):
+                assert time.monotonic() < deadline and process.poll() is None, process.stderr
+                time.sleep(0.2)
+        assert ready.status == 200 and ready.read() == b"ready\n"
+        assert urllib.request.urlopen(f"{base}/healthz", timeout=2).read() == b"ok\n"
+        metrics = urllib.request.urlopen(f"{base}/metrics", timeout=2).read().decode()
+        assert "iso20k_runs_total" in metrics and "iso20k_digests_total" in metrics
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr and "serving 1 plan(s)" in stderr
