@@ -11,9 +11,8 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Annotated, Any, NamedTuple
 
-import click
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from .. import __version__
 
@@ -86,7 +85,7 @@ COMMANDS: dict[str, Entry] = {
 }
 
 
-def build(name: str) -> click.Command:
+def build(name: str) -> Any:
     """The real command: its module imported and turned into a Click command by Typer."""
     entry = COMMANDS[name]
     target: Any = getattr(import_module(f"{__name__}.{entry.module}"), entry.attribute)
@@ -105,22 +104,20 @@ class LazyGroup(TyperGroup):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._built: dict[str, click.Command] = {}
+        self._built: dict[str, Any] = {}  # Typer's own Click commands (Typer vendors Click)
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: Any) -> list[str]:
         return list(COMMANDS)
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name in self._built:
             return self._built[cmd_name]
         entry = COMMANDS.get(cmd_name)
         if entry is None:
             return None
-        return click.Command(cmd_name, help=entry.summary, short_help=entry.summary)  # for the list only
+        return TyperCommand(cmd_name, help=entry.summary, short_help=entry.summary)  # for the list only
 
-    def resolve_command(
-        self, ctx: click.Context, args: list[str]
-    ) -> tuple[str | None, click.Command | None, list[str]]:
+    def resolve_command(self, ctx: Any, args: list[str]) -> tuple[str | None, Any, list[str]]:
         if args and args[0] in COMMANDS and args[0] not in self._built:
             self._built[args[0]] = build(args[0])
         return super().resolve_command(ctx, args)
