@@ -11,7 +11,7 @@ CONFIG_NAME = "iso20k-sync.yaml"
 
 TEMPLATE = """\
 # iso20k-sync demo configuration, made by `iso20k-sync quickstart`.
-# Every option is explained in config/example.yaml of the iso20k-sync repository.
+# Every option is explained by `iso20k-sync config example`.
 data_dir: data                      # the store (SQLite) and the workbook live here
 
 plans:

@@ -39,7 +39,7 @@ def quickstart(
         f"  2. iso20k-sync sync -c {path}\n"
         f"  3. iso20k-sync status -c {path}\n"
         f"  4. iso20k-sync expense add -c {path} --category certification --amount 5250 --task stage1-audit\n"
-        f"  5. Edit {path}: your organisation's parameters, start date, holidays and sponsors "
-        "(every option is explained in config/example.yaml).",
+        f"  5. Edit {path}: your organisation's parameters, start date, holidays and the digest's "
+        "recipients (`iso20k-sync config example` explains every option).",
         highlight=False,
     )
