@@ -195,3 +195,23 @@ def test_serve_answers_health_readiness_and_metrics_and_stops_cleanly_on_sigterm
         _, stderr = process.communicate(timeout=60)
     assert process.returncode == 0, stderr
     assert "Traceback" not in stderr and "serving 1 plan(s)" in stderr
+
+
+def test_a_tracker_outage_is_retried_later_and_named_in_the_digest(setup):
+    path, inbox = setup
+    workbook = path.parent / "data" / "acme.xlsx"
+    saved = workbook.read_bytes()
+    workbook.write_bytes(b"not a workbook any more")  # the tracker is unusable today
+    run_ticks(*services(path, 1))
+    [message] = [m for m in inbox.messages() if m["To"] == RECIPIENTS[0]]
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "failed" in text and "not a readable Excel workbook" in " ".join(text.split())
+    config = load_config(path)
+    store = Store(config.database_url())
+    with store.engine.connect() as connection:
+        state, retry_at = connection.exec_driver_sql(
+            "SELECT state, retry_at FROM job_runs WHERE job = 'sync'"
+        ).one()
+    store.dispose()
+    assert state == "failed" and retry_at is not None  # tried again after the backoff
+    workbook.write_bytes(saved)

@@ -65,13 +65,14 @@ def message_id(plan_key: str, week: str, recipient: str, sender: str, resend: in
 
 
 def render(config: ServiceConfig, plan_config: PlanConfig, store: Store, week: str) -> RenderedDigest:
-    """The plan's digest for ``week`` from the newest status computed by the end of that week."""
+    """The plan's digest for ``week`` from the newest status computed by the end of that week; the
+    outages it names are the syncs that failed since the last digest went out (or in the last week)."""
     _, sunday = week_days(week)
     with store.transaction() as repo:
         row, baseline = seeded_plan(repo, plan_config)
         status = repo.status_as_of(row.id, sunday)
         previous = repo.status_as_of(row.id, sunday - timedelta(days=7))
-        since = datetime.combine(sunday - timedelta(days=13), datetime.min.time()).astimezone()
+        since = repo.last_digest_sent(row.id) or now() - timedelta(days=7)
         outages = [
             f"sync of {run.started_at:%Y-%m-%d %H:%M} UTC {run.outcome}: {run.error or 'no reason recorded'}"
             for run in repo.runs(row.id, limit=50)

@@ -475,6 +475,10 @@ class Repository:
         )
         return {row.recipient: row for row in rows}
 
+    def last_digest_sent(self, plan_id: int) -> datetime | None:
+        """When the plan's last digest mail was accepted by the mail server."""
+        return self.session.scalar(select(func.max(OutboxRow.sent_at)).where(OutboxRow.plan_id == plan_id))
+
     def add_to_outbox(self, plan_id: int, week: str, recipient: str, message_id: str) -> OutboxRow | None:
         """A new row for this recipient's digest of the week, or None when one exists (the unique key
         decides between instances)."""
