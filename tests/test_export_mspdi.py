@@ -361,3 +361,96 @@ def test_bundled_template_reads_back_completely(java: SimpleNamespace, tmp_path:
             starts(task),
             finishes(task),
         )
+
+
+def test_an_mpp_file_is_read_through_mpxj(java: SimpleNamespace, plan: Plan, tmp_path: Path) -> None:
+    """MPXJ's reader recognises a file by its content, so an MSPDI file named .mpp takes the MPXJ path."""
+    from iso20k_sync.export.mspdi_import import read_project_file, template_from_mspdi
+
+    (tmp_path / "plan.mpp").write_bytes(to_mspdi(plan))
+    through_mpxj = read_project_file(tmp_path / "plan.mpp").template
+    direct = template_from_mspdi(to_mspdi(plan)).template
+    assert through_mpxj["phases"] == direct["phases"]
+    assert through_mpxj["roles"] == direct["roles"]
+
+
+def test_status_exports_progress_and_actual_costs_over_the_baseline(
+    java: SimpleNamespace, tmp_path: Path
+) -> None:
+    import json
+
+    import openpyxl
+    from typer.testing import CliRunner
+
+    from iso20k_sync.cli import app
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["quickstart", str(tmp_path / "demo")]).exit_code == 0
+    config = str(tmp_path / "demo" / "iso20k-sync.yaml")
+    book = openpyxl.load_workbook(tmp_path / "demo" / "data" / "demo-plan.xlsx")
+    sheet = book["Tasks"]
+    columns = {cell.value: cell.column for cell in sheet[1]}
+    rows = {sheet.cell(r, 1).value: r for r in range(2, sheet.max_row + 1)}
+    progress = {
+        "management-basis-assessment": ("Done", None, date(2026, 12, 14), date(2026, 12, 29), 4321.5),
+        "benefit-analysis": ("Done", None, None, None, None),
+        "feasibility-report": ("In progress", 60, date(2027, 1, 4), None, 1000),
+    }
+    for key, values in progress.items():
+        headers = ("Status", "% Complete", "Actual start", "Actual finish", "Actual cost")
+        for header, value in zip(headers, values, strict=True):
+            sheet.cell(rows[key], columns[header]).value = value
+    book.save(tmp_path / "demo" / "data" / "demo-plan.xlsx")
+    for task in ("resource-cost-estimate", None):
+        expense = [
+            "expense",
+            "add",
+            "-c",
+            config,
+            "--category",
+            "training",
+            "--amount",
+            "450",
+            "--date",
+            "2027-01-08",
+        ]
+        assert runner.invoke(app, [*expense, *(["--task", task] if task else [])]).exit_code == 0
+    assert runner.invoke(app, ["sync", "-c", config, "--as-of", "2027-01-20"]).exit_code == 0
+    status = json.loads(runner.invoke(app, ["status", "-c", config, "--format", "json"]).stdout)
+    target = tmp_path / "status.xml"
+    result = runner.invoke(app, ["status", "-c", config, "--format", "mspdi", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith(f"wrote {target} (status 2027-01-20: 2 done, 1 in progress")
+
+    project = java.UniversalProjectReader().read(str(target))
+    assert when(project.getProjectProperties().getStatusDate()) == datetime(2027, 1, 20, 17)
+    rows = {str(t.getText(1)): t for t in project.getTasks() if t.getText(1) and not t.getSummary()}
+    phases = {str(t.getText(1)): t for t in project.getTasks() if t.getText(1) and t.getSummary()}
+    percent = {key: 100 if state == "Done" else p for key, (state, p, *_) in progress.items()}
+    costs = {"management-basis-assessment": 4321.5, "feasibility-report": 1000, "resource-cost-estimate": 450}
+    assert len(rows) == 94  # a task may have a phase's id: phases are looked up apart
+    for key in rows:
+        row = rows[key]
+        assert float(row.getPercentageComplete()) == percent.get(key, 0), key
+        assert float(row.getActualCost()) == pytest.approx(costs.get(key, 0), abs=CENT), key
+    counts = [float(row.getPercentageComplete()) for row in rows.values()]
+    assert (counts.count(100), sum(0 < c < 100 for c in counts)) == (
+        status["tasks"]["done"],
+        status["tasks"]["in_progress"],
+    )
+    started = rows["feasibility-report"]
+    assert when(started.getActualStart()) == datetime(2027, 1, 4, 8) and started.getActualFinish() is None
+    assert when(started.getStart()) == datetime(2027, 1, 4, 8)  # the current schedule; baseline 0 apart
+    assert when(started.getBaselineStart()) != when(started.getStart())
+    done = rows["management-basis-assessment"]
+    assert (when(done.getActualStart()), when(done.getActualFinish())) == (
+        datetime(2026, 12, 14, 8),
+        datetime(2026, 12, 29, 17),
+    )
+    for phase, figures in status["by_phase"].items():
+        assert float(phases[phase].getActualCost()) == pytest.approx(float(figures["ac"]), abs=CENT), phase
+        assert float(phases[phase].getBaselineCost()) == pytest.approx(float(figures["bac"]), abs=CENT)
+    total = project_summary(project)
+    assert float(total.getActualCost()) == pytest.approx(float(status["earned_value"]["ac"]), abs=CENT)
+    assert float(status["earned_value"]["ac"]) == pytest.approx(4321.5 + 1000 + 450 + 450)
+    assert float(total.getBaselineCost()) == pytest.approx(float(status["earned_value"]["bac"]), abs=CENT)

@@ -173,7 +173,7 @@ def plan_status(
                 sums.bac += amount
                 sums.pv += planned
                 sums.ev += amount * earned
-        for category, amount in _actual_costs(task, fact, rates, problems).items():
+        for category, amount in actual_costs(task, fact, rates, problems).items():
             for sums in (*scopes, by_category[category]):
                 sums.ac += amount
         remaining = _remaining(task, fact, rates, earned)
@@ -273,7 +273,7 @@ def _elapsed(task: PlannedTask, cutoff: int) -> int:
     return min(max(cutoff - baseline_days(task).first, 0), max(task.duration, 1))
 
 
-def _actual_costs(
+def actual_costs(
     task: PlannedTask,
     fact: TaskProgress | None,
     rates: dict[str, tuple[Decimal, CostCategory]],

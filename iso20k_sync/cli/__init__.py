@@ -28,7 +28,9 @@ class Entry(NamedTuple):
 COMMANDS: dict[str, Entry] = {
     # Plans without a store
     "template": Entry(
-        "plan_commands", "template_app", "List, show, validate bundled and custom plan templates."
+        "plan_commands",
+        "template_app",
+        "List, show, validate and import (from Microsoft Project) plan templates.",
     ),
     "plan": Entry(
         "plan_commands",

@@ -22,12 +22,12 @@ from ..export.table import render_plan
 from ..files import write_atomically
 from ..instantiate import instantiate
 from ..plan import Plan
-from ..template import bundled_template_ids, resolve_template
-from ..template.model import PlanTemplate
+from ..template import bundled_template_ids, load_template_text, resolve_template
+from ..template.model import CostCategory, PlanTemplate
 from .common import EXIT_INPUT, ReportFormat, err, out, parse_date, parse_params, reports_errors
 
 template_app = typer.Typer(
-    help="List, show, validate bundled and custom plan templates.", no_args_is_help=True
+    help="List, show, validate and import (from Microsoft Project) plan templates.", no_args_is_help=True
 )
 
 
@@ -134,6 +134,41 @@ def template_schema() -> None:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "iso20k-sync plan template"
     print(json.dumps(schema, indent=2))
+
+
+@template_app.command("import")
+@reports_errors
+def template_import(
+    source: Annotated[
+        Path, typer.Argument(metavar="FILE", help="Microsoft Project XML, or .mpp (needs Java).")
+    ],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Template file to write (default: standard output).")
+    ] = None,
+    cost_category: Annotated[
+        CostCategory, typer.Option(help="Category of fixed costs and of cost resources.")
+    ] = CostCategory.tools,
+) -> None:
+    """Read a Microsoft Project file into a template; list on stderr what it cannot carry."""
+    from ..export.mspdi_import import read_project_file, template_yaml
+
+    imported = read_project_file(source, cost_category)
+    text = template_yaml(imported, source.name)
+    # The template must pass `template validate`: load it and schedule it as that command does.
+    shown = f"{source} as a template"
+    instantiate(load_template_text(text, source=shown), date.today(), source=shown)
+    for warning in imported.warnings:
+        err.print(f"warning: {warning}", highlight=False, markup=False)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    write_atomically(output, text.encode())
+    tasks = sum(len(phase["tasks"]) for phase in imported.template["phases"])
+    err.print(
+        f"wrote {output} ({len(imported.template['phases'])} phases, {tasks} tasks, "
+        f"{len(imported.warnings)} warning(s))",
+        highlight=False,
+    )
 
 
 # --- plan ----------------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,6 +16,7 @@ from ..analytics import Expense, PlanStatus
 from ..engine.plans import seeded_plan
 from ..engine.status import status_at
 from ..errors import InputError, InputProblem
+from ..files import write_atomically
 from ..template.model import CostCategory
 from .common import ReportFormat, err, out, parse_date, reports_errors
 from .configured import (
@@ -27,6 +30,13 @@ from .configured import (
     warn_drift,
 )
 from .status_view import render_status
+
+
+class StatusFormat(StrEnum):
+    table = "table"
+    json = "json"
+    mspdi = "mspdi"
+
 
 expense_app = typer.Typer(
     help="Record fixed fees and invoices (e.g. the certification body's).", no_args_is_help=True
@@ -43,9 +53,17 @@ def status_command(
             "--as-of", metavar="YYYY-MM-DD", help="Status date (default: the last sync's status date)."
         ),
     ] = None,
-    fmt: FormatOption = ReportFormat.table,
+    fmt: Annotated[StatusFormat, typer.Option("--format")] = StatusFormat.table,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Where --format mspdi writes (default: PLAN-status.xml).", metavar="FILE"
+        ),
+    ] = None,
 ) -> None:
     """Milestones (baseline, forecast, variance, RAG) and budget by category, from the store alone."""
+    if output is not None and fmt is not StatusFormat.mspdi:
+        raise InputError("--output", [InputProblem((), "only --format mspdi writes a file")])
     config, plan_config, store = open_plan(config_option, plan)
     with store.transaction() as repo:
         row, baseline = seeded_plan(repo, plan_config)
@@ -61,7 +79,22 @@ def status_command(
                 )
             status_date = latest.status_date
         status = status_at(repo, row, baseline, plan_config.analytics, status_date)
-    show_status(status, fmt)
+        if fmt is StatusFormat.mspdi:  # what the status counted, task by task
+            facts = list(repo.latest_progress(row.id, status_date).values())
+            expenses = [expense for _, expense in repo.expenses(row.id)]
+    if fmt is not StatusFormat.mspdi:
+        show_status(status, ReportFormat(fmt.value))
+        return
+    from ..export.mspdi import plan_progress, to_mspdi
+
+    progress = plan_progress(baseline, facts, expenses, status_date)
+    target = output or Path(f"{plan_config.name}-status.xml")
+    write_atomically(target, to_mspdi(baseline, progress))
+    err.print(
+        f"wrote {target} (status {status_date}: {status.tasks.done} done, {status.tasks.in_progress} in "
+        f"progress; actual cost {status.earned_value.ac:,.2f} {status.currency})",
+        highlight=False,
+    )
 
 
 def show_status(status: PlanStatus, fmt: ReportFormat) -> None:

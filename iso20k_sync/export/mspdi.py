@@ -4,6 +4,8 @@ The file opens in Microsoft Project (and anything that reads MSPDI, such as MPXJ
 auto-scheduled project: a project summary task, one summary task per phase and the plan's tasks and
 milestones with their links, a base calendar with the plan's weekend and holidays, one generic work
 resource per role with its effort assignments, and the plan's dates and costs saved as baseline 0.
+With a :class:`Progress` (``status --format mspdi``) it also holds each task's percent complete, actual
+dates and actual cost at the status date, and its forecast dates, the baseline staying baseline 0.
 
 MSPDI units, as Microsoft Project writes them and MPXJ's ``MSPDIReader`` reads them: money is in
 hundredths of the currency unit (``Cost`` 500000 is 5000.00); link lags and slack are in tenths of a
@@ -15,10 +17,15 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, time
 from decimal import ROUND_HALF_UP, Decimal
 
+from ..analytics import Expense, TaskProgress
+from ..analytics.forecast import ProgressCalendar, forecast_tasks
+from ..analytics.status import actual_costs
 from ..budget import money
 from ..calendar import WorkCalendar
 from ..plan import PhaseSummary, Plan, PlannedTask
@@ -41,9 +48,65 @@ SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 Value = str | int | bool | Decimal | None
+ZERO = Decimal(0)
 
 
-def to_mspdi(plan: Plan) -> bytes:
+@dataclass(frozen=True, slots=True)
+class TaskActuals:
+    """A task at the status date: its progress and actual cost as ``status`` counts them, and its dates
+    as now forecast (the actual ones where known)."""
+
+    percent_complete: int
+    actual_start: date | None
+    actual_finish: date | None
+    actual_cost: Decimal
+    start: date
+    finish: date
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """A plan's progress at a status date; ``unallocated``: expenses tied to no task."""
+
+    status_date: date
+    tasks: Mapping[str, TaskActuals]
+    unallocated: Decimal = ZERO
+
+
+def plan_progress(
+    plan: Plan, facts: Iterable[TaskProgress], expenses: Iterable[Expense], status_date: date
+) -> Progress:
+    """Each task's progress as :func:`~iso20k_sync.analytics.plan_status` counts it: actual cost from the
+    tracker's cost or time spent x day rates, plus the expenses booked to the task up to the status date."""
+    known = {task.id for task in plan.tasks}
+    progress = {fact.task_id: fact for fact in facts if fact.task_id in known}
+    days = ProgressCalendar(WorkCalendar(plan.calendar, plan.start), status_date)
+    forecasts = forecast_tasks(plan, progress, days)
+    rates = {role.id: (role.day_rate, role.category) for role in plan.roles}
+    spent: dict[str | None, Decimal] = defaultdict(Decimal)
+    for expense in expenses:
+        if expense.date <= status_date and expense.currency == plan.currency:
+            spent[expense.task_id if expense.task_id in known else None] += expense.amount
+    tasks = {}
+    for task in plan.tasks:
+        fact = progress.get(task.id)
+        percent = int((fact.fraction_complete * 100).to_integral_value(ROUND_HALF_UP)) if fact else 0
+        start = days.calendar.date_of(forecasts[task.id].first)
+        finish = days.calendar.date_of(forecasts[task.id].last)
+        cost = _sum(actual_costs(task, fact, rates, []).values()) + spent[task.id]
+        tasks[task.id] = TaskActuals(
+            percent,
+            # Project sets the actual dates from percent complete when they are not given.
+            (fact.actual_start if fact else None) or (start if percent else None),
+            (fact.actual_finish if fact else None) or (finish if percent == 100 else None),
+            money(cost),
+            start,
+            finish,
+        )
+    return Progress(status_date, tasks, money(spent[None]))
+
+
+def to_mspdi(plan: Plan, progress: Progress | None = None) -> bytes:
     """The plan as a Microsoft Project XML document (UTF-8); the same plan gives the same bytes."""
     # UID = ID = row number: 0 the project summary, then each phase's summary row and its tasks.
     phases: list[tuple[int, PhaseSummary, list[PlannedTask]]] = []
@@ -80,19 +143,28 @@ def to_mspdi(plan: Plan) -> bytes:
         ("DefaultFixedCostAccrual", PRORATED),
         ("DurationFormat", DAYS),
         ("WorkFormat", 2),  # hours
+        ("EditableActualCosts", True if progress else None),  # the tracker's actual costs, as they are
+        ("StatusDate", _at(progress.status_date, DAY_END) if progress else None),
         ("NewTasksAreManual", False),
     )
     definition = ET.SubElement(ET.SubElement(root, "ExtendedAttributes"), "ExtendedAttribute")
     _fields(definition, ("FieldID", TEXT1), ("FieldName", "Text1"), ("Alias", "Plan key"))
     _calendar(ET.SubElement(root, "Calendars"), plan)
 
+    actuals = progress.tasks if progress else None
     tasks = ET.SubElement(root, "Tasks")
-    _summary(tasks, 0, "0", 0, plan.template.name, plan.tasks, plan.duration, plan.budget.total)
+    unallocated = progress.unallocated if progress else ZERO
+    total = plan.budget.total
+    _summary(
+        tasks, 0, "0", 0, plan.template.name, plan.tasks, plan.duration, total, None, actuals, unallocated
+    )
     role_names = {role.id: role.name for role in plan.roles}
     for uid, phase, children in phases:
-        _summary(tasks, uid, phase.wbs, 1, phase.name, children, phase.duration, phase.cost, phase.id)
+        _summary(
+            tasks, uid, phase.wbs, 1, phase.name, children, phase.duration, phase.cost, phase.id, actuals
+        )
         for task in children:
-            _task(tasks, uids[task.id], task, uids, rates, role_names)
+            _task(tasks, uids[task.id], task, uids, rates, role_names, actuals[task.id] if actuals else None)
 
     resources = ET.SubElement(root, "Resources")
     assignments = ET.SubElement(root, "Assignments")
@@ -123,7 +195,8 @@ def to_mspdi(plan: Plan) -> bytes:
         )
     efforts = [(task, role, days) for task in plan.tasks for role, days in task.effort.items()]
     for uid, (task, role, days) in enumerate(efforts, start=1):
-        _assignment(assignments, uid, task, uids[task.id], resource_uids[role], days, rates[role])
+        actual = actuals[task.id] if actuals else None
+        _assignment(assignments, uid, task, uids[task.id], resource_uids[role], days, rates[role], actual)
     ET.indent(root)
     body = ET.tostring(root, encoding="unicode")
     return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + body + "\n").encode()
@@ -174,11 +247,14 @@ def _summary(
     duration: int,
     cost: Decimal,
     key: str | None = None,
+    actuals: Mapping[str, TaskActuals] | None = None,
+    unallocated: Decimal = ZERO,
 ) -> None:
-    """The project summary task (level 0) or a phase's summary task (level 1)."""
+    """The project summary task (level 0) or a phase's summary task (level 1), with its progress."""
     start = min((_start(t) for t in children), default=None)
     finish = max((_finish(t) for t in children), default=None)
     work = _sum(_sum(t.effort.values()) for t in children) * HOURS_PER_DAY
+    rollup = _rollup(children, actuals, unallocated) if actuals is not None and children else {}
     element = ET.SubElement(tasks, "Task")
     _fields(
         element,
@@ -191,19 +267,44 @@ def _summary(
         ("WBS", wbs),
         ("OutlineNumber", wbs),
         ("OutlineLevel", level),
-        ("Start", start),
-        ("Finish", finish),
+        ("Start", rollup.get("Start", start)),
+        ("Finish", rollup.get("Finish", finish)),
         ("Duration", _hours(duration * HOURS_PER_DAY)),
         ("DurationFormat", DAYS),
         ("Work", _hours(work)),
         ("Milestone", False),
         ("Summary", True),
         ("Critical", any(t.critical for t in children)),
-        ("Cost", _cents(cost)),
+        ("PercentComplete", rollup.get("PercentComplete")),
+        ("Cost", rollup.get("Cost", _cents(cost))),
+        ("ActualStart", rollup.get("ActualStart")),
+        ("ActualFinish", rollup.get("ActualFinish")),
+        ("ActualCost", rollup.get("ActualCost")),
     )
     if key is not None:
         _fields(ET.SubElement(element, "ExtendedAttribute"), ("FieldID", TEXT1), ("Value", key))
     _baseline(element, start, finish, duration, work, cost)
+
+
+def _rollup(
+    children: list[PlannedTask], actuals: Mapping[str, TaskActuals], unallocated: Decimal
+) -> dict[str, Value]:
+    """A summary task's progress as Project rolls it up: percent complete weighted by duration."""
+    pairs = [(task, actuals[task.id]) for task in children]
+    spent = _sum(actual.actual_cost for _, actual in pairs) + unallocated
+    weight = sum(task.duration for task in children)
+    done = sum(task.duration * actual.percent_complete for task, actual in pairs)
+    started = [_start(task, actual.actual_start) for task, actual in pairs if actual.actual_start]
+    ended = [_finish(task, actual.actual_finish) for task, actual in pairs if actual.actual_finish]
+    return {
+        "Start": min(_start(task, actual.start) for task, actual in pairs),
+        "Finish": max(_finish(task, actual.finish) for task, actual in pairs),
+        "PercentComplete": round(done / weight) if weight else min(a.percent_complete for _, a in pairs),
+        "Cost": _cents(_sum(_remaining(task, actual)[1] for task, actual in pairs) + spent),
+        "ActualStart": min(started, default=None),
+        "ActualFinish": max(ended) if len(ended) == len(pairs) else None,
+        "ActualCost": _cents(spent),
+    }
 
 
 def _task(
@@ -213,8 +314,11 @@ def _task(
     uids: dict[str, int],
     rates: dict[str, Decimal],
     role_names: dict[str, str],
+    actual: TaskActuals | None = None,
 ) -> None:
     work = _sum(task.effort.values()) * HOURS_PER_DAY
+    share, remaining_cost = _remaining(task, actual)
+    hours = task.duration * HOURS_PER_DAY
     labour = _sum(money(days * rates[role]) for role, days in task.effort.items())
     notes = [task.description.strip()]
     if task.clauses:
@@ -235,9 +339,9 @@ def _task(
         ("OutlineNumber", task.wbs),
         ("OutlineLevel", 2),
         ("Priority", 500),
-        ("Start", _start(task)),
-        ("Finish", _finish(task)),
-        ("Duration", _hours(task.duration * HOURS_PER_DAY)),
+        ("Start", _start(task, actual.start if actual else None)),
+        ("Finish", _finish(task, actual.finish if actual else None)),
+        ("Duration", _hours(hours)),
         ("DurationFormat", DAYS),
         ("Work", _hours(work)),
         ("EffortDriven", False),
@@ -247,15 +351,16 @@ def _task(
         ("TotalSlack", task.total_float * TENTHS_PER_DAY),
         ("FixedCost", _cents(task.cost - labour) if task.cost != labour else None),
         ("FixedCostAccrual", PRORATED),
-        ("PercentComplete", 0),
-        ("PercentWorkComplete", 0),
-        ("Cost", _cents(task.cost)),
-        ("ActualDuration", _hours(0)),
-        ("ActualCost", 0),
-        ("ActualWork", _hours(0)),
-        ("RemainingDuration", _hours(task.duration * HOURS_PER_DAY)),
-        ("RemainingCost", _cents(task.cost)),
-        ("RemainingWork", _hours(work)),
+        ("PercentComplete", actual.percent_complete if actual else 0),
+        ("PercentWorkComplete", actual.percent_complete if actual else 0),
+        ("Cost", _cents(remaining_cost + (actual.actual_cost if actual else ZERO))),
+        *_actual_dates(task, actual),
+        ("ActualDuration", _hours(hours * share)),
+        ("ActualCost", _cents(actual.actual_cost) if actual else 0),
+        ("ActualWork", _hours(work * share)),
+        ("RemainingDuration", _hours(hours * (1 - share))),
+        ("RemainingCost", _cents(remaining_cost)),
+        ("RemainingWork", _hours(work * (1 - share))),
         ("ConstraintType", 0),  # as soon as possible
         ("Notes", "\n\n".join(n for n in notes if n) or None),
     )
@@ -270,6 +375,20 @@ def _task(
         )
     _fields(ET.SubElement(element, "ExtendedAttribute"), ("FieldID", TEXT1), ("Value", task.id))
     _baseline(element, _start(task), _finish(task), task.duration, work, task.cost)
+
+
+def _actual_dates(task: PlannedTask, actual: TaskActuals | None) -> list[tuple[str, Value]]:
+    start, finish = (actual.actual_start, actual.actual_finish) if actual else (None, None)
+    return [
+        ("ActualStart", _start(task, start) if start else None),
+        ("ActualFinish", _finish(task, finish) if finish else None),
+    ]
+
+
+def _remaining(task: PlannedTask, actual: TaskActuals | None) -> tuple[Decimal, Decimal]:
+    """The share of the task done, and its baseline cost still to spend."""
+    share = Decimal(actual.percent_complete) / 100 if actual else ZERO
+    return share, money(task.cost * (1 - share))
 
 
 def _baseline(
@@ -295,8 +414,10 @@ def _assignment(
     resource_uid: int,
     days: Decimal,
     day_rate: Decimal,
+    actual: TaskActuals | None = None,
 ) -> None:
     hours = days * HOURS_PER_DAY
+    share = _remaining(task, actual)[0]
     cost = money(days * day_rate)
     units = days / task.duration if task.duration else Decimal(1)
     element = ET.SubElement(assignments, "Assignment")
@@ -305,10 +426,13 @@ def _assignment(
         ("UID", uid),
         ("TaskUID", task_uid),
         ("ResourceUID", resource_uid),
+        ("PercentWorkComplete", actual.percent_complete if actual else None),
+        *reversed(_actual_dates(task, actual)),  # here ActualFinish comes first
+        ("ActualWork", _hours(hours * share) if actual else None),
         ("Cost", _cents(cost)),
-        ("Finish", _finish(task)),
-        ("RemainingWork", _hours(hours)),
-        ("Start", _start(task)),
+        ("Finish", _finish(task, actual.finish if actual else None)),
+        ("RemainingWork", _hours(hours * (1 - share))),
+        ("Start", _start(task, actual.start if actual else None)),
         ("Units", _number(units.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))),
         ("Work", _hours(hours)),
     )
@@ -336,12 +460,13 @@ def _fields(parent: ET.Element, *fields: tuple[str, Value]) -> None:
         ET.SubElement(parent, tag).text = text
 
 
-def _start(task: PlannedTask) -> str:
-    return _at(task.start, _zero_day_time(task) if task.duration == 0 else DAY_START)
+def _start(task: PlannedTask, day: date | None = None) -> str:
+    """The task's start (or ``day``) at the time of day Project gives it."""
+    return _at(day or task.start, _zero_day_time(task) if task.duration == 0 else DAY_START)
 
 
-def _finish(task: PlannedTask) -> str:
-    return _at(task.finish, _zero_day_time(task) if task.duration == 0 else DAY_END)
+def _finish(task: PlannedTask, day: date | None = None) -> str:
+    return _at(day or task.finish, _zero_day_time(task) if task.duration == 0 else DAY_END)
 
 
 def _zero_day_time(task: PlannedTask) -> time:
