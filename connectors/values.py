@@ -81,6 +81,13 @@ class ContainerSpec(_Value):
     gates: list[GateSpec] = []
 
 
+class LinkSpec(_Value):
+    predecessor: str
+    successor: str
+    type: LinkKind = LinkKind.FS
+    lag: int = Field(default=0, description="Working days; negative is a lead")
+
+
 class ItemSpec(_Value):
     """One phase, task or milestone to create. ``key`` is the template task id (or ``phase:<id>``)."""
 
@@ -101,6 +108,9 @@ class ItemSpec(_Value):
     labels: list[str] = []
     owner_role: str | None = None
     gate: str | None = Field(default=None, description="Key of the gate milestone closing this item's phase")
+    depends_on: list[LinkSpec] = Field(
+        default=[], description="Its dependencies, for trackers that describe them in the item itself"
+    )
 
 
 class ItemUpdate(_Value):
@@ -111,13 +121,6 @@ class ItemUpdate(_Value):
     start: date | None = None
     due: date | None = None
     estimate_days: Decimal | None = None
-
-
-class LinkSpec(_Value):
-    predecessor: str
-    successor: str
-    type: LinkKind = LinkKind.FS
-    lag: int = Field(default=0, description="Working days; negative is a lead")
 
 
 # --- what the tracker answers ------------------------------------------------------------------------

@@ -60,6 +60,9 @@ def item_specs(plan: Plan, plan_key: str, with_phases: bool) -> list[ItemSpec]:
     roles = {r.id: r.name for r in plan.roles}
     phases = {p.id: p for p in plan.phases}
     gate_of = gates(plan)
+    depends_on: dict[str, list[LinkSpec]] = {}
+    for link in link_specs(plan):
+        depends_on.setdefault(link.successor, []).append(link)
     specs = []
     if with_phases:
         specs += [
@@ -100,6 +103,7 @@ def item_specs(plan: Plan, plan_key: str, with_phases: bool) -> list[ItemSpec]:
                 labels=task.labels,
                 owner_role=roles.get(task.owner or ""),
                 gate=gate_of.get(task.phase),
+                depends_on=depends_on.get(task.id, []),
             )
         )
     return specs

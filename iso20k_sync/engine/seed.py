@@ -184,10 +184,12 @@ class _SeedRun:
                 with self.store.transaction() as repo:
                     repo.note_run(self.run_id, {"creating_since": now().isoformat()})
                 created: list[ExternalItem] = []
+                known = dict(self.known)  # with what this session created so far, for later batches
                 with self.connector.changes():
                     for batch in _chunks(session, caps.bulk_size):
-                        result = self.connector.create_items(batch, self.known)
+                        result = self.connector.create_items(batch, known)
                         created += result.created
+                        known.update((item.key, item) for item in result.created)
                         self.report.failed += result.failed
                 with self.store.transaction() as repo:
                     self.report.created += repo.record_items(self.plan_id, created)

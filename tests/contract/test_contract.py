@@ -33,6 +33,7 @@ from iso20k_sync.engine.sync import SyncReport, sync
 from iso20k_sync.engine.trackers import connector_for
 from iso20k_sync.store import Store
 
+from .gitlab_harness import GitLabHarness
 from .harness import PLAN_KEY, TEMPLATE, Harness, SimulatedKill
 from .jira_harness import JiraHarness
 from .workbook_harness import WorkbookHarness
@@ -41,6 +42,8 @@ HARNESSES: dict[str, tuple[type[Harness], Callable[[pytest.MonkeyPatch, Path], H
     "workbook": (WorkbookHarness, WorkbookHarness),
     "jira-cloud": (JiraHarness, lambda monkeypatch, directory: JiraHarness("cloud")),
     "jira-datacenter": (JiraHarness, lambda monkeypatch, directory: JiraHarness("datacenter")),
+    "gitlab-free": (GitLabHarness, lambda monkeypatch, directory: GitLabHarness("free")),
+    "gitlab-premium": (GitLabHarness, lambda monkeypatch, directory: GitLabHarness("premium")),
 }
 
 

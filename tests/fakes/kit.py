@@ -374,6 +374,7 @@ class _HTTPServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 30
+    disable_nagle_algorithm = True  # else each keep-alive answer waits ~40 ms for a delayed ACK
     server: _HTTPServer
 
     def do_GET(self) -> None:
