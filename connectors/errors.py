@@ -8,6 +8,12 @@ class TrackerError(Exception):
     """The tracker refused or could not be reached; the message is safe to show (no secrets)."""
 
 
+class SetupError(TrackerError):
+    """The tracker refuses the settings before anything is written (no such project, a token without the
+    scope it needs, a missing permission, field or tier): the configuration is to be fixed, as for any
+    other bad input."""
+
+
 class WaitTooLong(TrackerError):
     """The tracker asked to wait longer than the configured ceiling: the run stops instead of sleeping."""
 

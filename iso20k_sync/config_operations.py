@@ -3,7 +3,6 @@ service's own settings (sync time, HTTP endpoint, concurrency). Secrets are name
 
 from __future__ import annotations
 
-import ipaddress
 from datetime import time as Time
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,12 +21,12 @@ class _Section(BaseModel):
 def clock_time(value: object) -> object:
     """'08:00' (YAML reads an unquoted 08:00 as a number of minutes in some versions: quote it)."""
     if isinstance(value, int):
-        raise ValueError("write the time in quotes, e.g. \"08:00\"")
+        raise ValueError('write the time in quotes, e.g. "08:00"')
     if isinstance(value, str):
         try:
             return Time.fromisoformat(value)
         except ValueError:
-            raise ValueError(f"{value!r} is not a time of day like \"08:00\"") from None
+            raise ValueError(f'{value!r} is not a time of day like "08:00"') from None
     return value
 
 
@@ -44,7 +43,7 @@ class DigestConfig(_Section):
 
     recipients: list[Email] = Field(default=[], description="Who receives it; none: no digest")
     weekday: Literal[WEEKDAYS] = "monday"  # type: ignore[valid-type]
-    time: Annotated[Time, Field(description="Local time of day, e.g. \"08:00\"")] = Time(8, 0)
+    time: Annotated[Time, Field(description='Local time of day, e.g. "08:00"')] = Time(8, 0)
 
     _time = field_validator("time", mode="before")(clock_time)
 
@@ -110,7 +109,9 @@ class ServiceSection(_Section):
 
     sync_time: Annotated[Time, Field(description="Daily sync, local time of each plan")] = Time(6, 0)
     http: HttpConfig = HttpConfig()
-    concurrency: int = Field(default=4, ge=1, le=64, description="Plans synced at the same time")
+    concurrency: int = Field(
+        default=4, ge=1, le=64, description="Runs (plans' syncs and digests) at the same time"
+    )
     lease_seconds: int = Field(
         default=600, ge=5, description="A claimed run is taken over by another instance after this"
     )
@@ -119,9 +120,7 @@ class ServiceSection(_Section):
 
 
 def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    """The same rule the SMTP mailer applies (kept there, with the transport)."""
+    from .mail.smtp import is_loopback
+
+    return is_loopback(host)

@@ -29,7 +29,7 @@ from connectors.values import (
     stable_id,
 )
 from iso20k_sync.cli import app
-from iso20k_sync.cli.common import EXIT_FAILED
+from iso20k_sync.cli.common import EXIT_INPUT
 from iso20k_sync.config import PlanConfig, ServiceConfig, load_config
 from iso20k_sync.engine.mapping import gates, item_specs, link_specs
 from iso20k_sync.engine.seed import SeedFailed, seed
@@ -301,7 +301,7 @@ def test_a_title_longer_than_gitlab_takes_is_cut_and_kept_whole_in_the_descripti
         ("reporter", "the token's user is Guest in GitLab project acme/iso20k"),
     ],
 )
-def test_the_pre_flight_refuses_before_anything_is_created_with_the_cli_s_failure_code(
+def test_the_pre_flight_refuses_before_anything_is_created_with_the_exit_code_of_bad_input(
     make, tmp_path, damage, expected
 ):
     scopes = ["read_api"] if damage == "scope" else ["api"]
@@ -311,7 +311,7 @@ def test_the_pre_flight_refuses_before_anything_is_created_with_the_cli_s_failur
         extra = "tier: premium" if damage == "tier" else ""
         make(fake, extra, project="acme/elsewhere" if damage == "project" else PROJECT)
         result = CliRunner().invoke(app, ["seed", "-c", str(tmp_path / "run-0" / "iso20k-sync.yaml")])
-        assert result.exit_code == EXIT_FAILED, result.output
+        assert result.exit_code == EXIT_INPUT, result.output  # as config check: the settings are wrong
         assert expected in " ".join(result.stderr.split())
         assert writes(fake) == []
 
@@ -490,3 +490,4 @@ def test_the_depends_on_line_is_replaced_before_the_marker():
         "Do it.\n\n**Depends on:** #1, #2 (start-to-start)\n\n<!-- iso20k:p:k task -->"
     )
     assert mapping.dependencies(mapping.with_dependencies(text, ["#1", "#2 (start-to-start)"])) == ["1", "2"]
+

@@ -26,7 +26,7 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..errors import TrackerError, UncertainOutcome
+from ..errors import SetupError, UncertainOutcome
 from ..http import HttpClient, HttpError, RetryPolicy, site_client
 from ..http.auth import HeaderAuth
 from ..protocol import Capabilities, Connector
@@ -167,7 +167,7 @@ class GitLabConnector(Connector):
             token = self.api.token()
         except HttpError as exc:
             if exc.status == 401:
-                raise TrackerError(
+                raise SetupError(
                     f"GitLab at {self.settings.url} refused the token in {env} ({exc.message}): check that "
                     "it is valid, active and not expired"
                 ) from None
@@ -176,12 +176,12 @@ class GitLabConnector(Connector):
             raise
         scopes = [str(scope) for scope in token.get("scopes") or []]
         if "api" not in scopes:
-            raise TrackerError(
+            raise SetupError(
                 f"the GitLab token in {env} lacks the api scope (it has: {', '.join(scopes) or 'none'}); "
                 "the seed creates milestones, issues, links and notes: give it a token with the api scope"
             )
         if token.get("active") is False:
-            raise TrackerError(f"the GitLab token in {env} is not active (revoked or expired)")
+            raise SetupError(f"the GitLab token in {env} is not active (revoked or expired)")
         return token
 
     def _find_project(self) -> dict[str, Any] | None:
@@ -195,13 +195,13 @@ class GitLabConnector(Connector):
     def _check_project(self, project: dict[str, Any]) -> None:
         where = project.get("path_with_namespace") or self.settings.project_ref
         if project.get("issues_enabled") is False:
-            raise TrackerError(f"GitLab project {where} has issues turned off: turn them on in its settings")
+            raise SetupError(f"GitLab project {where} has issues turned off: turn them on in its settings")
         permissions = project.get("permissions")
         if isinstance(permissions, dict):
             levels = [(permissions.get(k) or {}).get("access_level") or 0 for k in permissions]
             level = max([0, *levels])
             if level < REPORTER:
-                raise TrackerError(
+                raise SetupError(
                     f"the token's user is {ROLES.get(level, level)} in GitLab project {where}; the seed "
                     "needs at least Reporter to set milestones, labels, due dates and estimates and to link "
                     "issues"
@@ -211,7 +211,7 @@ class GitLabConnector(Connector):
         """The group a missing project is to be created in, and the right to create it there."""
         ref, group_ref = self.settings.project_ref, self.settings.group
         if group_ref is None:
-            raise TrackerError(
+            raise SetupError(
                 f"GitLab project {ref!r} not found at {self.settings.url}, or the token's user may not see "
                 "it; create it, or set `group` to have it created there"
             )
@@ -220,7 +220,7 @@ class GitLabConnector(Connector):
         except HttpError as exc:
             if exc.status != 404:
                 raise
-            raise TrackerError(
+            raise SetupError(
                 f"GitLab project {ref!r} does not exist and its group {group_ref!r} was not found at "
                 f"{self.settings.url}, or the token's user may not see it"
             ) from None
@@ -234,7 +234,7 @@ class GitLabConnector(Connector):
                 level = 0
             if level < needed:
                 who = f"at least {ROLES[needed]}" if needed in ROLES else "a role nobody has"
-                raise TrackerError(
+                raise SetupError(
                     f"GitLab project {ref!r} does not exist and the token's user may not create it: it is "
                     f"{ROLES.get(level, level)} in group {group_ref!r}, where creating projects needs {who} "
                     "(the group's setting)"
@@ -262,7 +262,7 @@ class GitLabConnector(Connector):
             actual = "free"
             where = f"{self.settings.url} (GitLab Community Edition {version.get('version', '')})"
         if wanted != "auto" and TIERS[wanted] > TIERS[actual]:
-            raise TrackerError(
+            raise SetupError(
                 f"tier: {wanted} is set, but {where} is on GitLab {actual.title()}: blocks links and weights "
                 f"need Premium; set tier: auto (or {actual})"
             )
@@ -298,7 +298,7 @@ class GitLabConnector(Connector):
             return project
         except HttpError as exc:
             if exc.status in (400, 403):
-                raise TrackerError(
+                raise SetupError(
                     f"GitLab refused to create project {self.settings.project_ref!r}: {exc.message}"
                 ) from None
             raise
@@ -476,7 +476,7 @@ class GitLabConnector(Connector):
                 if exc.status == 409:
                     return
                 if exc.status == 403 and kind == "blocks":
-                    raise TrackerError(
+                    raise SetupError(
                         f"GitLab refused a blocks link ({exc.message}): the project is not on Premium or "
                         "Ultimate; set tier: free (or auto)"
                     ) from None

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
-from ..errors import TrackerError, UncertainOutcome
+from ..errors import SetupError, TrackerError, UncertainOutcome
 from ..http import HttpClient, HttpError, site_client
 from ..http.auth import BearerAuth, basic_auth
 from ..protocol import Capabilities, Connector
@@ -123,7 +123,7 @@ class JiraConnector(Connector):
             project = self.api.project(key)
         except HttpError as exc:
             if exc.status == 404:
-                raise TrackerError(
+                raise SetupError(
                     f"Jira project {key!r} not found at {self.settings.url}, or you may not see it: "
                     f"{exc.message}"
                 ) from None
@@ -133,7 +133,7 @@ class JiraConnector(Connector):
         names = self.settings.issue_types
         for role, name in (("phase", names.phase), ("task", names.task)):
             if name not in types:
-                raise TrackerError(
+                raise SetupError(
                     f"issue type {name!r} (for a {role}) is not in project {key}; it has: "
                     f"{', '.join(sorted(types))}"
                 )
@@ -150,7 +150,7 @@ class JiraConnector(Connector):
                 self._check_screen(types[name], fields, epic=name == names.phase)
             link_types = {t["name"] for t in self.api.link_types()}
             if LINK_TYPE not in link_types:
-                raise TrackerError(
+                raise SetupError(
                     f"Jira has no {LINK_TYPE!r} link type; it has: {', '.join(sorted(link_types))}"
                 )
         self._checked_now = True
@@ -166,7 +166,7 @@ class JiraConnector(Connector):
         missing = [name for name, ok in self.api.permissions(project, list(wanted)).items() if not ok]
         if missing:
             why = ", ".join(f"{name} ({wanted[name]})" for name in missing)
-            raise TrackerError(f"missing Jira permission(s) in project {project}: {why}")
+            raise SetupError(f"missing Jira permission(s) in project {project}: {why}")
 
     def _check_screen(self, issue_type: dict[str, Any], fields: Mapping[str, str], epic: bool) -> None:
         """Every field the seed sends for this issue type must be on its create screen."""
@@ -186,7 +186,7 @@ class JiraConnector(Connector):
         screen = self.api.create_screen(self.settings.project, str(issue_type["id"]))
         absent = [f"{name} ({field})" for field, name in needed.items() if field not in screen]
         if absent:
-            raise TrackerError(
+            raise SetupError(
                 f"Jira's create screen of issue type {issue_type['name']!r} in project "
                 f"{self.settings.project} lacks {', '.join(absent)}: add them to the screen "
                 "(or grant the permission that shows them) before seeding"
@@ -214,9 +214,9 @@ class JiraConnector(Connector):
             if not found:
                 similar = [n for n in by_name if name.split()[0].lower() in n.lower()][:5]
                 hint = f"; fields with similar names: {', '.join(similar)}" if similar else ""
-                raise TrackerError(f"Jira field {name!r} (fields.{role}) does not exist{hint}")
+                raise SetupError(f"Jira field {name!r} (fields.{role}) does not exist{hint}")
             if len(found) > 1:
-                raise TrackerError(
+                raise SetupError(
                     f"Jira has {len(found)} fields named {name!r} (fields.{role}): {', '.join(found)}"
                 )
             ids[role] = found[0]

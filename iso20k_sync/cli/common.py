@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from connectors.errors import TrackerError
+from connectors.errors import SetupError, TrackerError
 
 from ..errors import InputError, InputProblem, Iso20kError
 from ..files import OutputError
@@ -49,6 +49,9 @@ def reports_errors(func: F) -> F:
             err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(EXIT_INPUT) from None
         except (Iso20kError, TrackerError) as exc:
+            if isinstance(exc, SetupError) or getattr(exc, "setup", False):  # settings the tracker refused
+                err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+                raise typer.Exit(EXIT_INPUT) from None
             err.print(f"[bold red]failed:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(EXIT_FAILED) from None
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from connectors.errors import TrackerError
+from connectors.errors import SetupError, TrackerError
 from connectors.protocol import Connector
 from connectors.values import CreateFailure, ExternalItem, Inventory, ItemSpec
 
@@ -41,7 +41,12 @@ T = TypeVar("T")
 
 
 class SeedFailed(Iso20kError):
-    """The seed stopped; what it created so far is recorded, and the run is marked failed."""
+    """The seed stopped; what it created so far is recorded, and the run is marked failed. ``setup``:
+    the tracker refused the settings before anything was written (the configuration is to be fixed)."""
+
+    def __init__(self, message: str, setup: bool = False) -> None:
+        super().__init__(message)
+        self.setup = setup
 
 
 @dataclass
@@ -119,7 +124,8 @@ class _SeedRun:
             self.link(inventory)
         except (TrackerError, Iso20kError, OSError) as exc:
             self._fail(str(exc))
-            raise SeedFailed(f"seed of plan {self.plan_config.name!r} stopped: {exc}") from None
+            message = f"seed of plan {self.plan_config.name!r} stopped: {exc}"
+            raise SeedFailed(message, setup=isinstance(exc, SetupError)) from None
         except BaseException as exc:
             self._fail(f"{type(exc).__name__}: {exc}")
             raise

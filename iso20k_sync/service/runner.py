@@ -61,7 +61,10 @@ class Service:
     def tick(self) -> list[Future[None]]:
         """Start every due run not already running here; returns their futures (tests wait on them)."""
         started = []
-        for due in due_runs(self.config, self.clock()):
+        due_now = due_runs(self.config, self.clock())
+        with self._lock:
+            self._done &= set(due_now)  # yesterday's and last week's runs are no longer due
+        for due in due_now:
             if self._stopping.is_set():
                 break
             with self._lock:

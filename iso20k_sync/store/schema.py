@@ -201,7 +201,8 @@ class OutboxRow(Base):
     recipient: Mapped[str] = mapped_column(String(254))
     message_id: Mapped[str] = mapped_column(String(250), comment="Deterministic Message-ID of the mail")
     state: Mapped[str] = mapped_column(
-        String(20), comment="sending (handed to the server, not yet confirmed), sent, failed or unconfirmed"
+        String(20),
+        comment="pending, sending (handed to the server, not yet confirmed), sent, failed or unconfirmed",
     )
     attempts: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime]
@@ -217,7 +218,7 @@ class PlanLockRow(Base):
 
     plan_name: Mapped[str] = mapped_column(String(200), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200), comment="host, process id and a random token")
-    purpose: Mapped[str] = mapped_column(String(20), comment="seed or sync")
+    purpose: Mapped[str] = mapped_column(String(20), comment="seed, sync or digest")
     acquired_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(
         comment="Renewed while the holder lives; a lock past it was left by a killed run"
