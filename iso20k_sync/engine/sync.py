@@ -35,7 +35,12 @@ FULL_PULL_EVERY = timedelta(days=7)
 
 
 class SyncFailed(Iso20kError):
-    """The run failed and was recorded as failed; the previous state is untouched."""
+    """The run failed and was recorded as failed; the previous state is untouched. ``usage``: what the
+    connector sent before it failed (requests, throttled answers), for the service's metrics."""
+
+    def __init__(self, message: str, usage: dict[str, int] | None = None) -> None:
+        super().__init__(message)
+        self.usage = usage or {}
 
 
 @dataclass
@@ -106,7 +111,8 @@ def _sync(
                 committed(repo)
     except (TrackerError, Iso20kError, OSError) as exc:
         _record_failure(store, run_id, row.id, str(exc))
-        raise SyncFailed(f"sync of plan {plan_config.name!r} failed: {exc}") from None
+        usage = connector.usage() if connector is not None else {}
+        raise SyncFailed(f"sync of plan {plan_config.name!r} failed: {exc}", usage) from None
     except BaseException as exc:
         _record_failure(store, run_id, row.id, f"{type(exc).__name__}: {exc}")
         raise

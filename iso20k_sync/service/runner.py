@@ -20,7 +20,7 @@ from sqlalchemy import select, text
 
 from ..config import PlanConfig, ServiceConfig
 from ..engine import digest as digests
-from ..engine.sync import sync
+from ..engine.sync import SyncFailed, sync
 from ..mail import Mailer
 from ..store import Repository, Store
 from ..store.repository import now
@@ -138,9 +138,17 @@ class Service:
 
     def _sync(self, plan: PlanConfig, day: date, done: Callable[[Repository], None]) -> None:
         """Sync the plan; ``done`` marks the scheduled run done in the sync's own last transaction."""
-        report = sync(self.config, plan, self.store, day, wait=self.lease.total_seconds(), committed=done)
-        metrics.TRACKER_REQUESTS.labels(plan.name).inc(report.usage.get("requests", 0))
-        metrics.TRACKER_THROTTLED.labels(plan.name).inc(report.usage.get("throttled", 0))
+        usage: dict[str, int] = {}
+        try:
+            usage = sync(
+                self.config, plan, self.store, day, wait=self.lease.total_seconds(), committed=done
+            ).usage
+        except SyncFailed as failed:  # a failing tracker is where throttling matters most: count it
+            usage = failed.usage
+            raise
+        finally:
+            metrics.TRACKER_REQUESTS.labels(plan.name).inc(usage.get("requests", 0))
+            metrics.TRACKER_THROTTLED.labels(plan.name).inc(usage.get("throttled", 0))
 
     def _digest(self, plan: PlanConfig, week: str) -> str | None:
         """Send the week's digest; an error text when a recipient could not be reached (retried if the
