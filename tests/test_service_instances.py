@@ -28,7 +28,7 @@ WORKER = textwrap.dedent(
     from iso20k_sync.service.runner import Service
     from iso20k_sync.store import Store
 
-    url, plans = sys.argv[1], int(sys.argv[2])
+    url, plans, pause = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
     config = ServiceConfig.model_validate({
         "store_url": url,
         "service": {"sync_time": "06:00", "concurrency": 4, "lease_seconds": 5},
@@ -41,7 +41,7 @@ WORKER = textwrap.dedent(
 
     class Recorded(Service):
         def _sync(self, plan, day, done):  # the work and its "done" in one transaction, as sync does
-            time.sleep(0.05)
+            time.sleep(pause)
             with store.transaction() as repo:
                 repo.session.execute(
                     text("INSERT INTO work_log (plan, period, holder) VALUES (:p, :d, :h)"),
@@ -73,15 +73,18 @@ def test_three_instances_sync_every_plan_once_and_finish_a_killed_ones_plans(bac
         with engine.begin() as connection:
             columns = "plan VARCHAR(20), period VARCHAR(10), holder TEXT"
             connection.execute(text(f"CREATE TABLE work_log ({columns})"))
-        workers = [
-            subprocess.Popen([sys.executable, "-c", WORKER, url, str(PLANS)], stderr=subprocess.PIPE)
-            for _ in range(3)
+        workers = [  # the first works slowly, so that it surely holds claims when it is killed
+            subprocess.Popen(
+                [sys.executable, "-c", WORKER, url, str(PLANS), "60" if n == 0 else "0.05"],
+                stderr=subprocess.PIPE,
+            )
+            for n in range(3)
         ]
-        mine = text("SELECT count(*) FROM work_log WHERE holder LIKE :pid")
+        held = text("SELECT count(*) FROM job_runs WHERE state = 'running' AND holder LIKE :pid")
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:  # until the first instance is busy working
+        while time.monotonic() < deadline:  # until the first instance holds runs
             with engine.connect() as connection:
-                if connection.execute(mine, {"pid": f"%:{workers[0].pid}:%"}).scalar() >= 5:
+                if connection.execute(held, {"pid": f"%:{workers[0].pid}:%"}).scalar() >= 1:
                     break
             time.sleep(0.01)
         workers[0].send_signal(signal.SIGKILL)  # mid-run: it holds claims it will never finish
