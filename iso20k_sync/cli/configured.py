@@ -25,17 +25,20 @@ FormatOption = Annotated[ReportFormat, typer.Option("--format")]
 
 
 def load(config_option: Path | None) -> ServiceConfig:
-    """The configuration, checked as `config check` checks it: every plan instantiates from its template
-    and parameters (a typo in a parameter or a template name stops every command the same way)."""
+    """The configuration, checked as `config check` checks it (see :func:`load_plans`)."""
+    return load_plans(config_option)[0]
+
+
+def load_plans(config_option: Path | None) -> tuple[ServiceConfig, dict[str, Plan]]:
+    """The configuration and each plan instantiated from it by name: every plan instantiates from its
+    template and parameters (a typo in a parameter or a template name stops every command the same way)."""
     config = load_config(config_path(config_option))
-    for plan in config.plans:
-        plan_from_config(config, plan)
-    return config
+    return config, {plan.name: plan_from_config(config, plan) for plan in config.plans}
 
 
-def warn_drift(config: ServiceConfig, plan: PlanConfig, baseline: Plan) -> None:
-    """Say so when the configuration no longer matches the plan's frozen baseline."""
-    changes = drift(plan_from_config(config, plan), baseline)
+def warn_drift(plan: PlanConfig, configured: Plan, baseline: Plan) -> None:
+    """Say so when the plan the configuration describes no longer matches its frozen baseline."""
+    changes = drift(configured, baseline)
     if changes:
         err.print(
             f"warning: plan {plan.name!r} in the configuration differs from its seeded baseline "

@@ -24,6 +24,7 @@ from .configured import (
     FormatOption,
     PlanOption,
     load,
+    load_plans,
     open_plan,
     open_store,
     today,
@@ -64,10 +65,12 @@ def status_command(
     """Milestones (baseline, forecast, variance, RAG) and budget by category, from the store alone."""
     if output is not None and fmt is not StatusFormat.mspdi:
         raise InputError("--output", [InputProblem((), "only --format mspdi writes a file")])
-    config, plan_config, store = open_plan(config_option, plan)
+    config, configured = load_plans(config_option)
+    plan_config = config.plan(plan)
+    store = open_store(config)
     with store.transaction() as repo:
         row, baseline = seeded_plan(repo, plan_config)
-        warn_drift(config, plan_config, baseline)
+        warn_drift(plan_config, configured[plan_config.name], baseline)
         if as_of is not None:
             status_date = parse_date("--as-of", as_of)
         else:

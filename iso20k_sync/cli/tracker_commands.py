@@ -13,7 +13,7 @@ from ..engine.seed import SeedReport, seed
 from ..engine.sync import SyncReport, sync
 from ..errors import InputError
 from .common import EXIT_FAILED, EXIT_PROBLEMS, ReportFormat, err, out, parse_date, reports_errors
-from .configured import ConfigOption, FormatOption, PlanOption, load, open_store, today, warn_drift
+from .configured import ConfigOption, FormatOption, PlanOption, load_plans, open_store, today, warn_drift
 
 WaitOption = Annotated[
     float,
@@ -37,13 +37,13 @@ def seed_command(
     fmt: FormatOption = ReportFormat.table,
 ) -> None:
     """Create the plan's items in its tracker: what is missing and nothing else (safe to re-run)."""
-    config = load(config_option)  # bad input is found before anything is written
+    config, configured = load_plans(config_option)  # bad input is found before anything is written
     plan_config = config.plan(plan)
     store = open_store(config)
     with store.transaction() as repo:
         row = repo.plan(plan_config.name)
         if row is not None:
-            warn_drift(config, plan_config, repo.baseline(row))
+            warn_drift(plan_config, configured[plan_config.name], repo.baseline(row))
     with Progress(
         TextColumn("seeding {task.description}"),
         BarColumn(),
@@ -104,7 +104,7 @@ def sync_command(
 
     Exit code 0: synced; 3: synced, but some values were rejected (listed, and kept in the status);
     1: a plan could not be synced; 2: bad input."""
-    config = load(config_option)
+    config, configured = load_plans(config_option)
     plans = [config.plan(plan)] if plan else config.plans
     store = open_store(config)
     failed = with_problems = False
@@ -114,7 +114,7 @@ def sync_command(
         with store.transaction() as repo:
             row = repo.plan(plan_config.name)
             if row is not None:
-                warn_drift(config, plan_config, repo.baseline(row))
+                warn_drift(plan_config, configured[plan_config.name], repo.baseline(row))
         try:
             report = sync(config, plan_config, store, status_date, wait=wait)
         except InputError:
