@@ -23,8 +23,9 @@ from ..engine import digest as digests
 from ..engine.sync import SyncFailed, sync
 from ..mail import Mailer
 from ..store import Repository, Store
+from ..store.holders import new_holder
 from ..store.repository import now
-from ..store.runs import Claim, claim, finish, instance_id, mark_done, renew
+from ..store.runs import Claim, claim, finish, mark_done, renew
 from ..store.schema import JobRunRow
 from . import metrics
 from .schedule import Due, due_runs
@@ -46,7 +47,7 @@ class Service:
         self.config = config
         self.store = store
         self.clock = clock
-        self.holder = instance_id()
+        self.holder = new_holder()
         self.lease = timedelta(seconds=config.service.lease_seconds)
         self._mailer = mailer
         self._pool = ThreadPoolExecutor(config.service.concurrency, thread_name_prefix="run")

@@ -9,9 +9,6 @@ its ``wait``) or stops with a message naming the holder.
 
 from __future__ import annotations
 
-import os
-import secrets
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +18,7 @@ from datetime import timedelta
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 
+from .holders import holder_gone, host_and_pid, new_holder
 from .repository import Store, StoreError, now
 from .schema import PlanLockRow
 
@@ -37,7 +35,7 @@ class PlanBusy(StoreError):
 @contextmanager
 def plan_lock(store: Store, plan_name: str, purpose: str, wait: float = 0.0) -> Iterator[None]:
     """Hold the plan's lease for the block; wait up to ``wait`` seconds for another run to finish."""
-    holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"[:200]
+    holder = new_holder()
     deadline = time.monotonic() + wait
     while not _take(store, plan_name, holder, purpose):
         if time.monotonic() >= deadline:
@@ -75,7 +73,7 @@ def _take(store: Store, plan_name: str, holder: str, purpose: str) -> bool:
                     )
                 )
                 return True
-            if row.expires_at > moment and not _holder_gone(row.holder):
+            if row.expires_at > moment and not holder_gone(row.holder):
                 return False
             taken = repo.session.execute(  # the holder was killed: take over its expired lease
                 update(PlanLockRow)
@@ -85,21 +83,6 @@ def _take(store: Store, plan_name: str, holder: str, purpose: str) -> bool:
             return bool(getattr(taken, "rowcount", 0))
     except IntegrityError:  # another run inserted the row first
         return False
-
-
-def _holder_gone(holder: str) -> bool:
-    """The holder ran on this host and its process no longer exists."""
-    host, _, rest = holder.partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # alive, under another user
-        return False
-    return False
 
 
 def _renew(store: Store, plan_name: str, holder: str, stop: threading.Event) -> None:
@@ -121,8 +104,7 @@ def _busy_message(store: Store, plan_name: str, wait: float) -> str:
     if row is None:
         who = "another run"
     else:
-        host, _, rest = row.holder.partition(":")
-        pid = rest.partition(":")[0]
+        host, pid = host_and_pid(row.holder)
         who = f"a {row.purpose} (process {pid} on {host}, since {row.acquired_at:%Y-%m-%d %H:%M} UTC)"
     waited = f" after waiting {wait:g} s" if wait else ""
     return (

@@ -8,9 +8,6 @@ taken over. A failed run may be claimed again from its ``retry_at`` (backoff), a
 
 from __future__ import annotations
 
-import os
-import secrets
-import socket
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -22,10 +19,6 @@ from .schema import JobRunRow
 
 RETRY_BACKOFF = (timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1), timedelta(hours=3))
 """Waits before a failed run is tried again: the n-th failure waits the n-th (then the last) of these."""
-
-
-def instance_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"[:200]
 
 
 @dataclass(frozen=True)
