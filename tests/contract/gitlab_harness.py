@@ -6,8 +6,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import requests
-
 from connectors.gitlab import mapping
 from connectors.gitlab.connector import GitLabConnector
 from connectors.protocol import Connector
@@ -39,14 +37,7 @@ class GitLabHarness(Harness):
 
     def attach(self, connector: Connector) -> Connector:
         assert isinstance(connector, GitLabConnector)
-        send = connector.http._send
-
-        def counted(method: str, url: str, **kwargs: Any) -> requests.Response:
-            response = send(method, url, **kwargs)
-            self.count()
-            return response
-
-        connector.http._send = counted
+        self.count_requests(connector.http)
         return connector
 
     def _ours(self) -> dict[str, Issue]:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from connectors.http import HttpClient
 from connectors.protocol import Connector
 
 TEMPLATE = Path(__file__).with_name("contract-plan.yaml")
@@ -90,6 +91,17 @@ class Harness(ABC):
 
     def close(self) -> None:
         return None
+
+    def count_requests(self, http: HttpClient) -> None:
+        """For trackers over HTTP: every request ``http`` sends is one operation."""
+        send = http._send
+
+        def counted(method: str, url: str, **kwargs: Any) -> Any:
+            response = send(method, url, **kwargs)
+            self.count()
+            return response
+
+        http._send = counted
 
     def count(self) -> None:
         """Called after each operation reached the tracker."""

@@ -6,8 +6,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import requests
-
 from connectors.jira import mapping
 from connectors.jira.connector import JiraConnector
 from connectors.protocol import Connector
@@ -42,14 +40,7 @@ class JiraHarness(Harness):
 
     def attach(self, connector: Connector) -> Connector:
         assert isinstance(connector, JiraConnector)
-        send = connector.http._send
-
-        def counted(method: str, url: str, **kwargs: Any) -> requests.Response:
-            response = send(method, url, **kwargs)
-            self.count()
-            return response
-
-        connector.http._send = counted
+        self.count_requests(connector.http)
         return connector
 
     def _ours(self) -> dict[str, Any]:
