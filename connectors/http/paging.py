@@ -10,7 +10,7 @@ Each yields the items of every page, requesting the next page only when the call
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from ..errors import TrackerError
@@ -73,29 +73,41 @@ def link_pages(
     http: HttpClient, path: str, params: Mapping[str, Any] | None = None
 ) -> Iterator[dict[str, Any]]:
     """GET a JSON list and follow ``rel="next"`` in the Link header (works for offset and keyset)."""
-    url: str | None = path
-    query: Mapping[str, Any] | None = params
-    for _ in range(MAX_PAGES):
-        if url is None:
-            return
+
+    def page(url: str, query: Mapping[str, Any] | None) -> tuple[list[dict[str, Any]], str | None]:
         response = http.request("GET", url, params=query)
-        yield from http.decode(response, "GET", url) or []
-        url = response.links.get("next", {}).get("url")
-        query = None  # the next link carries the whole query
-    raise TrackerError(f"{http.name} kept paging {path} beyond {MAX_PAGES} pages")
+        return http.decode(response, "GET", url) or [], response.links.get("next", {}).get("url")
+
+    return _follow(http, path, params, page)
 
 
 def odata_pages(
     http: HttpClient, path: str, params: Mapping[str, Any] | None = None
 ) -> Iterator[dict[str, Any]]:
     """GET an OData collection (``value``) and follow ``@odata.nextLink`` (or ``odata.nextLink``)."""
+
+    def page(url: str, query: Mapping[str, Any] | None) -> tuple[list[dict[str, Any]], str | None]:
+        found = http.get(url, query) or {}
+        return found.get("value", []), found.get("@odata.nextLink") or found.get("odata.nextLink")
+
+    return _follow(http, path, params, page)
+
+
+NextPage = Callable[[str, Mapping[str, Any] | None], tuple[list[dict[str, Any]], str | None]]
+"""Reads one page: its items and the URL of the next one (None: the last)."""
+
+
+def _follow(
+    http: HttpClient, path: str, params: Mapping[str, Any] | None, page: NextPage
+) -> Iterator[dict[str, Any]]:
+    """Pages that name their successor by URL; the first request carries ``params``, the next URLs carry
+    their whole query themselves."""
     url: str | None = path
-    query: Mapping[str, Any] | None = params
+    query = params
     for _ in range(MAX_PAGES):
         if url is None:
             return
-        page = http.get(url, query) or {}
-        yield from page.get("value", [])
-        url = page.get("@odata.nextLink") or page.get("odata.nextLink")
+        found, url = page(url, query)
+        yield from found
         query = None
     raise TrackerError(f"{http.name} kept paging {path} beyond {MAX_PAGES} pages")
