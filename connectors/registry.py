@@ -19,7 +19,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from .errors import TrackerError
+from .errors import SetupError, TrackerError
 from .protocol import Connector
 from .settings import TrackerSettings
 
@@ -47,6 +47,10 @@ class TrackerKind:
     settings: type[TrackerSettings]
     build: Callable[[Any, BuildContext], Connector]
     """Builds the connector for one plan from its settings (an instance of ``settings``)."""
+    sign_in: Callable[[Any, BuildContext, Callable[[str], None]], str] | None = None
+    """For trackers reached as a person (Planner's delegated Microsoft sign-in): signs in once,
+    interactively, showing instructions through the callable, keeps what the connector needs to stay
+    signed in (a token cache), and returns who signed in. ``iso20k-sync login`` calls it."""
 
 
 @cache
@@ -73,3 +77,13 @@ def tracker_kind(kind: str) -> TrackerKind:
 
 def build_connector(settings: TrackerSettings, context: BuildContext) -> Connector:
     return tracker_kind(settings.kind).build(settings, context)
+
+
+def sign_in(settings: TrackerSettings, context: BuildContext, show: Callable[[str], None]) -> str:
+    """Sign in to the tracker once, as a person (see :attr:`TrackerKind.sign_in`); who signed in."""
+    declared = tracker_kind(settings.kind)
+    if declared.sign_in is None:
+        raise SetupError(
+            f"{declared.title} needs no sign-in: its credentials come from the configuration"
+        )
+    return declared.sign_in(settings, context, show)

@@ -311,3 +311,16 @@ def test_status_json_lists_milestones_by_date_and_the_tasks_needing_attention(tm
     assert "define-scope" in late and "benefit-analysis" not in late  # done work needs no attention
     assert all(t["finish"] <= "2027-03-15" for t in attention["late"])
     assert all("2027-03-15" < t["finish"] <= attention["due_by"] for t in attention["due"])
+
+
+def test_login_on_a_tracker_that_needs_no_sign_in_says_so_and_exits_2(tmp_path):
+    path = _configured(tmp_path)
+    result = runner.invoke(app, ["login", "-c", str(path)])
+    assert result.exit_code == 2, result.output
+    assert "needs no sign-in" in " ".join(result.stderr.split())
+
+
+def test_a_command_s_help_offers_no_shell_completion_options():
+    """Completion is installed from the program's own help, not from each command's."""
+    result = invoke("seed", "--help")
+    assert result.exit_code == 0 and "--install-completion" not in result.stdout

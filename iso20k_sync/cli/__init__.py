@@ -49,6 +49,11 @@ COMMANDS: dict[str, Entry] = {
         "Check the service configuration, or write out the annotated examples.",
     ),
     "db": Entry("config_commands", "db_app", "Manage the store's schema."),
+    "login": Entry(
+        "tracker_commands",
+        "login_command",
+        "Sign in to the plan's tracker once as yourself (Planner premium: Microsoft device-code sign-in).",
+    ),
     "seed": Entry(
         "tracker_commands",
         "seed_command",
@@ -94,7 +99,7 @@ def build(name: str) -> Any:
     if isinstance(target, typer.Typer):
         command = typer.main.get_group(target)
     else:
-        single = typer.Typer()
+        single = typer.Typer(add_completion=False)
         single.command(name)(target)
         command = typer.main.get_command(single)
     command.name = name

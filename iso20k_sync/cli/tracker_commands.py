@@ -1,4 +1,4 @@
-"""Commands that work on a plan's tracker: ``seed`` and ``sync``."""
+"""Commands that work on a plan's tracker: ``login``, ``seed`` and ``sync``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,16 @@ from ..engine.seed import SeedReport, seed
 from ..engine.sync import SyncReport, sync
 from ..errors import InputError
 from .common import EXIT_FAILED, EXIT_PROBLEMS, ReportFormat, err, out, parse_date, reports_errors
-from .configured import ConfigOption, FormatOption, PlanOption, load_plans, open_store, today, warn_drift
+from .configured import (
+    ConfigOption,
+    FormatOption,
+    PlanOption,
+    load,
+    load_plans,
+    open_store,
+    today,
+    warn_drift,
+)
 
 WaitOption = Annotated[
     float,
@@ -144,6 +153,21 @@ def sync_command(
         raise typer.Exit(EXIT_FAILED)
     if with_problems:
         raise typer.Exit(EXIT_PROBLEMS)
+
+
+@reports_errors
+def login_command(config_option: ConfigOption = None, plan: PlanOption = None) -> None:
+    """Sign in to the plan's tracker once as yourself (Planner premium: Microsoft device-code sign-in).
+
+    The sign-in is kept in a token cache under the data directory (readable by its owner only) and
+    refreshed silently by every later seed, sync and the service; run this again when it expires or is
+    revoked. Trackers signed in with a token or password from the configuration need no login."""
+    from ..engine.trackers import sign_in_for
+
+    config = load(config_option)
+    plan_config = config.plan(plan)
+    user = sign_in_for(config, plan_config, lambda text: err.print(text, highlight=False, markup=False))
+    out.print(f"signed in to {plan_config.name!r}'s tracker as {user}", highlight=False, markup=False)
 
 
 def _seed_json(report: SeedReport) -> dict[str, Any]:

@@ -3,11 +3,11 @@ here), and reading the secrets its settings name."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from connectors.protocol import Connector
-from connectors.registry import BuildContext, build_connector
+from connectors.registry import BuildContext, build_connector, sign_in
 from connectors.settings import TrackerSettings
 
 from ..config import PlanConfig, ServiceConfig, read_secret
@@ -18,13 +18,21 @@ def connector_for(
     config: ServiceConfig, plan: PlanConfig, memo: Mapping[str, Any] | None = None
 ) -> Connector:
     """The plan's tracker connector; ``memo`` is what its checks learnt in an earlier run."""
-    context = BuildContext(
+    return build_connector(plan.tracker, _context(config, plan, memo))
+
+
+def sign_in_for(config: ServiceConfig, plan: PlanConfig, show: Callable[[str], None]) -> str:
+    """Sign in to the plan's tracker as a person, once (Planner); who signed in."""
+    return sign_in(plan.tracker, _context(config, plan), show)
+
+
+def _context(config: ServiceConfig, plan: PlanConfig, memo: Mapping[str, Any] | None = None) -> BuildContext:
+    return BuildContext(
         plan_key=plan.plan_key,
         data_dir=config.data_dir,
         secret=lambda variable: tracker_secret(config, plan, variable),
         memo=memo or {},
     )
-    return build_connector(plan.tracker, context)
 
 
 def check_secrets(config: ServiceConfig, plan: PlanConfig) -> None:
