@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import getaddresses
-from typing import Any, Self
+from typing import Any
 from urllib.parse import parse_qs
 
 from .kit import ApiError, Call, Clock, FakeServer, Reply
@@ -108,8 +108,8 @@ class FakeGraph(FakeServer):
 
     def __init__(self, *, tenant: str = "contoso", tls: ssl.SSLContext | None = None,
                  clock: Clock | None = None) -> None:  # fmt: skip
-        super().__init__(clock=clock)
-        self.tenant, self.tls = tenant, tls
+        super().__init__(clock=clock, tls=tls)
+        self.tenant = tenant
         self.apps: dict[str, App] = {}
         self.mailboxes: set[str] = set()
         self.messages: dict[str, Message] = {}
@@ -124,16 +124,6 @@ class FakeGraph(FakeServer):
         self.route("POST", USER + "/messages/{id}/send", self._send)
         self.route("GET", USER + "/mailFolders/{folder}/messages", self._list)
         self.route("POST", USER + "/sendMail", self._send_mail)
-
-    def start(self) -> Self:
-        """Serve as the kit does, over TLS when ``tls`` is set (``url`` is then https)."""
-        fresh = self._httpd is None
-        super().start()
-        if fresh and self.tls is not None and self._httpd is not None:
-            # Nobody knows the port yet: wrap the listening socket before the first connection.
-            self._httpd.socket = self.tls.wrap_socket(self._httpd.socket, server_side=True)
-            self.url = self.url.replace("http://", "https://")
-        return self
 
     # -- set-up and inspection ---------------------------------------------------------------------------
     def add_app(self, client_id: str, secret: str, *, roles: set[str] | None = None,

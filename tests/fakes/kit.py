@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import ssl
 import threading
 import time
 from collections import deque
@@ -192,8 +193,11 @@ def compile_template(template: str) -> re.Pattern[str]:
 class FakeServer:
     """The server a fake builds on; see the module docstring."""
 
-    def __init__(self, *, clock: Clock | None = None) -> None:
+    def __init__(self, *, clock: Clock | None = None, tls: ssl.SSLContext | None = None) -> None:
         self.clock: Clock = clock or (lambda: datetime.now(UTC))  # real time unless told otherwise
+        self.tls = tls
+        """Serve over TLS with this server context (``url`` is then https): for clients that accept
+        nothing else, as msal accepts only an https authority."""
         self.lock = threading.RLock()
         self.latency = 0.0
         self.requests: list[RecordedRequest] = []
@@ -208,7 +212,11 @@ class FakeServer:
         """Serve on a free loopback port (idempotent); ``url`` is set from then on."""
         if self._httpd is None:
             self._httpd = _HTTPServer(self)
-            self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+            scheme = "http"
+            if self.tls is not None:  # wrapped before the first connection: nobody knows the port yet
+                self._httpd.socket = self.tls.wrap_socket(self._httpd.socket, server_side=True)
+                scheme = "https"
+            self.url = f"{scheme}://127.0.0.1:{self._httpd.server_address[1]}"
             self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                             name=type(self).__name__, daemon=True)  # fmt: skip
             self._thread.start()
