@@ -106,6 +106,10 @@ class Connector(ABC):
 
     # --- the plan's items -----------------------------------------------------------------------------
 
+    def check_plan(self, specs: Sequence[ItemSpec], links: Sequence[LinkSpec]) -> None:  # noqa: B027
+        """Raise :class:`~connectors.errors.SetupError` if the tracker cannot hold this plan (a per-project
+        limit on tasks, links or outline levels), before anything is written. Default: any plan fits."""
+
     @abstractmethod
     def ensure_container(self, spec: ContainerSpec) -> str:
         """Create the project or workbook (and its gates) if missing; return its location for humans."""

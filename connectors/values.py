@@ -107,6 +107,9 @@ class ItemSpec(_Value):
     clauses: list[str] = []
     labels: list[str] = []
     owner_role: str | None = None
+    owner_rate: Decimal | None = Field(
+        default=None, ge=0, description="Day rate of the owner's role, plan currency (a resource's rate)"
+    )
     gate: str | None = Field(default=None, description="Key of the gate milestone closing this item's phase")
     depends_on: list[LinkSpec] = Field(
         default=[], description="Its dependencies, for trackers that describe them in the item itself"

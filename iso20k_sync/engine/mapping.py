@@ -58,6 +58,7 @@ def phase_key(phase_id: str) -> str:
 def item_specs(plan: Plan, plan_key: str, with_phases: bool) -> list[ItemSpec]:
     """What the tracker should hold for this plan, phases first when the tracker has them."""
     roles = {r.id: r.name for r in plan.roles}
+    rates = {r.id: r.day_rate for r in plan.roles}
     phases = {p.id: p for p in plan.phases}
     gate_of = gates(plan)
     depends_on: dict[str, list[LinkSpec]] = {}
@@ -102,6 +103,7 @@ def item_specs(plan: Plan, plan_key: str, with_phases: bool) -> list[ItemSpec]:
                 clauses=task.clauses,
                 labels=task.labels,
                 owner_role=roles.get(task.owner or ""),
+                owner_rate=rates.get(task.owner or ""),
                 gate=gate_of.get(task.phase),
                 depends_on=depends_on.get(task.id, []),
             )

@@ -118,6 +118,7 @@ class _SeedRun:
         interrupted = self.start()
         try:
             _wait_out_search_lag(interrupted, self.connector.capabilities.search_lag)
+            self.connector.check_plan(self.specs, link_specs(self.plan))
             self.set_up_container()
             inventory = self.adopt()
             self.create()
