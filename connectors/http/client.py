@@ -53,7 +53,7 @@ def _never_sent(exc: requests.RequestException) -> bool:
     return isinstance(exc, requests.ConnectionError) and isinstance(reason, NewConnectionError)
 
 
-def _cause(exc: BaseException) -> str:
+def cause(exc: BaseException) -> str:
     """The innermost reason of a requests error, as words (urllib3 nests them several deep)."""
     text = str(exc)
     for phrase, words in (
@@ -291,10 +291,10 @@ class HttpClient:
             limit = self.timeout[-1] if isinstance(self.timeout, tuple) else self.timeout
             return f"{self.name} at {self.base_url} did not answer within {limit:g} s"
         if isinstance(exc, requests.exceptions.SSLError):
-            return f"TLS with {self.name} at {self.base_url} failed ({_cause(exc)}); check the url"
+            return f"TLS with {self.name} at {self.base_url} failed ({cause(exc)}); check the url"
         if isinstance(exc, requests.ConnectionError):
             return (
-                f"cannot reach {self.name} at {self.base_url} ({_cause(exc)}); check the url and the network"
+                f"cannot reach {self.name} at {self.base_url} ({cause(exc)}); check the url and the network"
             )
         return f"{type(exc).__name__}: {self._redact(str(exc))}"
 

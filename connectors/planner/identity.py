@@ -16,6 +16,7 @@ import requests
 
 from ..errors import TrackerError
 from ..http.auth import MsalAuth, msal_token_cache
+from ..http.client import cause
 from ..registry import BuildContext
 from .settings import PlannerSettings
 
@@ -27,11 +28,13 @@ REFRESH_BEFORE = 300.0
 SIGN_IN_HINT = "run `iso20k-sync login --plan <the plan's name>` first"
 
 
-def public_app(settings: PlannerSettings, context: BuildContext) -> msal.PublicClientApplication:
+def public_app(
+    settings: PlannerSettings, context: BuildContext, cache: msal.TokenCache | None = None
+) -> msal.PublicClientApplication:
     """The app registration as msal's public client, with the plan's persisted token cache."""
     import msal
 
-    cache = msal_token_cache(settings.token_cache(context.data_dir))
+    cache = cache or msal_token_cache(settings.token_cache(context.data_dir))
     try:
         return msal.PublicClientApplication(
             settings.client_id,
@@ -43,15 +46,18 @@ def public_app(settings: PlannerSettings, context: BuildContext) -> msal.PublicC
     except (ValueError, requests.RequestException) as exc:
         raise TrackerError(
             f"Microsoft sign-in at {settings.authority_url} could not be reached or does not know the tenant "
-            f"({_first_line(exc)}); check authority and tenant_id"
+            f"({_reason(exc)}); check authority and tenant_id"
         ) from None
 
 
 class LazyApp:
-    """The public client, made at its first use and kept."""
+    """The public client, made at its first use and kept; its token cache is read without it."""
 
     def __init__(self, settings: PlannerSettings, context: BuildContext) -> None:
-        self._make: Callable[[], msal.PublicClientApplication] = lambda: public_app(settings, context)
+        self.cache = msal_token_cache(settings.token_cache(context.data_dir))
+        self._make: Callable[[], msal.PublicClientApplication] = lambda: public_app(
+            settings, context, self.cache
+        )
         self._app: msal.PublicClientApplication | None = None
 
     def __call__(self) -> msal.PublicClientApplication:
@@ -85,7 +91,7 @@ class PlannerAuth(MsalAuth):
         try:
             answer = app.acquire_token_silent(list(wanted), account=accounts[0])
         except requests.RequestException as exc:
-            raise TrackerError(f"cannot reach Microsoft sign-in ({_first_line(exc)})") from None
+            raise TrackerError(f"cannot reach Microsoft sign-in ({_reason(exc)})") from None
         if answer and "access_token" in answer:
             lifetime = float(answer.get("expires_in") or 0)
             self._held = (answer, time.monotonic() + lifetime - REFRESH_BEFORE)
@@ -95,10 +101,16 @@ class PlannerAuth(MsalAuth):
         return self._app()
 
     def username(self) -> str | None:
-        """Who is signed in (None: nobody)."""
-        accounts = self._app().get_accounts()
+        """Who is signed in (None: nobody), read from the token cache alone: with nobody signed in, the
+        answer is "run login" even where Microsoft's sign-in cannot be reached."""
+        import msal
+
+        accounts = list(self._app.cache.search(msal.TokenCache.CredentialType.ACCOUNT))
         return str(accounts[0].get("username") or "") or None if accounts else None
 
 
-def _first_line(exc: BaseException) -> str:
+def _reason(exc: BaseException) -> str:
+    """Why msal got no answer, in words (a connection error's innermost reason), on one short line."""
+    if isinstance(exc, requests.ConnectionError):
+        return cause(exc)
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
