@@ -24,7 +24,13 @@ from .protocol import Connector
 from .settings import TrackerSettings
 
 ENTRY_POINT_GROUP = "iso20k_sync.trackers"
-BUILT_IN = ("connectors.workbook", "connectors.jira", "connectors.gitlab")
+BUILT_IN = (
+    "connectors.workbook",
+    "connectors.jira",
+    "connectors.gitlab",
+    "connectors.projectserver",
+    "connectors.planner",
+)
 """Modules holding a ``TRACKER`` declaration, in the order they are documented."""
 
 

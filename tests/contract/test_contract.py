@@ -36,6 +36,8 @@ from iso20k_sync.store import Store
 from .gitlab_harness import GitLabHarness
 from .harness import PLAN_KEY, TEMPLATE, Harness, SimulatedKill
 from .jira_harness import JiraHarness
+from .planner_harness import PlannerHarness
+from .projectserver_harness import ProjectServerHarness
 from .workbook_harness import WorkbookHarness
 
 HARNESSES: dict[str, tuple[type[Harness], Callable[[pytest.MonkeyPatch, Path], Harness]]] = {
@@ -44,6 +46,8 @@ HARNESSES: dict[str, tuple[type[Harness], Callable[[pytest.MonkeyPatch, Path], H
     "jira-datacenter": (JiraHarness, lambda monkeypatch, directory: JiraHarness("datacenter")),
     "gitlab-free": (GitLabHarness, lambda monkeypatch, directory: GitLabHarness("free")),
     "gitlab-premium": (GitLabHarness, lambda monkeypatch, directory: GitLabHarness("premium")),
+    "projectserver": (ProjectServerHarness, lambda monkeypatch, directory: ProjectServerHarness()),
+    "planner": (PlannerHarness, lambda monkeypatch, directory: PlannerHarness()),
 }
 
 
