@@ -8,7 +8,8 @@ the minimum the schedule API allows; wall time; and the floor: the larger of req
 (requests - 1) / rate. The minimum of a seed counts, per operation set, one request to open it, one per 100
 entities (msdyn_PssCreateV2), one to execute it and ``--polls`` looks at its status until Dataverse has
 carried it out (the fake takes 2; real sets take seconds); phases, tasks and links go in separate sets
-(parents must exist first), at most 200 operations each. --tasks N seeds a generated plan of N tasks in
+(parents must exist first), at most 200 operations each; a task's assignment goes with it, and a
+generic team member per role is made first (outside any set). --tasks N seeds a generated plan of N tasks in
 phases of 100, each task after the previous one of its phase (the project limits: 1,000 tasks, 600 links).
 A run's first set costs one more request than the minimum: the look for sets an earlier run left open.
 """
@@ -27,6 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from connectors.values import ItemKind
 from iso20k_sync.config import load_config
 from iso20k_sync.engine.mapping import item_specs, link_specs
 from iso20k_sync.engine.plans import plan_from_config
@@ -41,10 +43,12 @@ CLIENT = "0f7c2c4e-8d1a-4c55-9a3e-2b6f1d0e9c11"
 USER = "pm@contoso.example"
 
 
-def set_requests(operations: int, polls: int) -> int:
-    """Requests for ``operations`` in sets of 200: open, one per 100 entities, execute, polls."""
+def set_requests(operations: int, polls: int, sends: int | None = None) -> int:
+    """Requests for ``operations`` in sets of 200: open, execute and polls per set, and ``sends`` requests
+    adding them (default: one per 100 entities)."""
     sets = math.ceil(operations / 200)
-    return sets * (2 + polls) + math.ceil(operations / 100) if operations else 0
+    sends = math.ceil(operations / 100) if sends is None else sends
+    return sets * (2 + polls) + sends if operations else 0
 
 
 def main() -> None:
@@ -99,9 +103,13 @@ def main() -> None:
         phases = sum(spec.parent is None for spec in specs)
         tasks, links = len(specs) - phases, len({(ln.predecessor, ln.successor) for ln in link_specs(plan)})
         pages = math.ceil(len(specs) / 500)
-        # project: look-up, create, bucket; the look for stale sets; one (empty) read of tasks and links
-        minimum = 3 + 1 + 2 + sum(set_requests(n, args.polls) for n in (phases, tasks, links))
-        label = f"seed: {phases} phases, {tasks} tasks, {links} links"
+        owned = [s for s in specs if s.owner_role and s.kind is ItemKind.task]
+        roles = len({s.owner_role for s in owned})
+        # project: look-up, create, bucket; the look for stale sets; one (empty) read of tasks and links;
+        # the team read and a member per role; tasks go with their assignments, 100 tasks a request
+        minimum = 3 + 1 + 2 + 1 + roles + set_requests(phases, args.polls) + set_requests(links, args.polls)
+        minimum += set_requests(tasks + len(owned), args.polls, sends=math.ceil(tasks / 100))
+        label = f"seed: {phases} phases, {tasks} tasks, {len(owned)} assignments, {links} links"
         run(label, minimum, lambda: seed(config, plan_config, store))
         print(f"{'':<58} largest operation set: {fake.largest_set} operations")
         run(

@@ -240,3 +240,38 @@ def test_429_comes_with_and_without_retry_after_in_dataverse_words(client):
     assert (first.status_code, first.headers.get("Retry-After")) == (429, "2")
     assert (second.status_code, second.headers.get("Retry-After")) == (429, None)
     assert "Number of requests exceeded the limit" in second.json()["error"]["message"]
+
+
+def test_a_team_member_is_made_at_once_once_and_an_assignment_needs_its_task_and_member(client):
+    project, bucket = client.project()
+    member = {"@odata.type": "Microsoft.Dynamics.CRM.msdyn_projectteam", "msdyn_name": "Consultant",
+              "msdyn_projectteamid": "11111111-1111-1111-1111-111111111111",
+              "msdyn_project@odata.bind": f"msdyn_projects({project})"}  # fmt: skip
+    made = client.ok("POST", "msdyn_CreateTeamMemberV1", {"TeamMember": member})["TeamMemberId"]
+    assert client.ok("GET", "msdyn_projectteams")["value"][0]["msdyn_name"] == "Consultant"
+    assert "already exists" in client.refused("POST", "msdyn_CreateTeamMemberV1", {"TeamMember": member})
+
+    def assignment(task: str, member: str) -> dict[str, Any]:
+        return {"@odata.type": "Microsoft.Dynamics.CRM.msdyn_resourceassignment", "msdyn_name": "A",
+                "msdyn_projectid@odata.bind": f"msdyn_projects({project})",
+                "msdyn_taskid@odata.bind": f"msdyn_projecttasks({task})",
+                "msdyn_projectteamid@odata.bind": f"msdyn_projectteams({member})"}  # fmt: skip
+
+    task = "22222222-2222-2222-2222-222222222222"
+    half = dict(assignment(task, made))
+    del half["msdyn_projectteamid@odata.bind"]
+    set_id = client.open_set(project)
+    assert "msdyn_projectteamid" in client.refused(
+        "POST", "msdyn_PssCreateV2", {"EntityCollection": [half], "OperationSetId": set_id}
+    )
+    client.create(set_id, [client.task(project, bucket, msdyn_projecttaskid=task), assignment(task, made)])
+    client.ok("POST", "msdyn_ExecuteOperationSetV1", {"OperationSetId": set_id})
+    while client.status(set_id) == PENDING:
+        pass
+    assert client.status(set_id) == COMPLETED and len(client.fake.assignments) == 1
+    stranger = client.open_set(project)  # a member of no project: the whole set fails
+    client.create(stranger, [assignment(task, "33333333-3333-3333-3333-333333333333")])
+    client.ok("POST", "msdyn_ExecuteOperationSetV1", {"OperationSetId": stranger})
+    while (status := client.status(stranger)) == PENDING:
+        pass
+    assert status == FAILED and len(client.fake.assignments) == 1

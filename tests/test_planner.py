@@ -187,10 +187,18 @@ def test_the_bundled_plan_is_seeded_completely_with_phases_as_summary_tasks_and_
     assert row["msdyn_outlinelevel"] == 2 and row["_msdyn_projectbucket_value"]
     assert len(fake.dependencies) == len({(d.task, t.id) for t in plan.tasks for d in t.depends_on})
     assert fake.largest_set <= 200 and not fake.open_sets()
+    roles = {r.id: r.name for r in plan.roles}
+    owned = {t.id: roles[t.owner] for t in plan.tasks if t.owner and not t.milestone}
+    team = {m["msdyn_projectteamid"]: m["msdyn_name"] for m in fake.team.values()}
+    assert sorted(team.values()) == sorted(set(owned.values()))  # one generic member per role
+    assigned = {a["_msdyn_taskid_value"]: team[a["_msdyn_projectteamid_value"]]
+                for a in fake.assignments.values()}  # fmt: skip
+    assert assigned == {items[key]["msdyn_projecttaskid"]: role for key, role in owned.items()}
     fake.clear_requests()
     again = setup.seed()
     assert (again.created, again.adopted, again.failed) == (0, 0, [])
     assert not fake.requests_to("/api/data/", method="POST")  # nothing written, no set opened
+    assert len(fake.team) == len(team) and len(fake.assignments) == len(owned)
 
 
 def test_a_failed_operation_set_stops_the_seed_with_a_message_and_the_next_seed_finishes(make, fake):
@@ -199,6 +207,11 @@ def test_a_failed_operation_set_stops_the_seed_with_a_message_and_the_next_seed_
     with pytest.raises(SeedFailed, match="could not carry out operation set") as caught:
         setup.seed()
     assert "\n" not in str(caught.value) and "run the seed again" in str(caught.value)
+    assert "the scheduling service failed (on demand)" in str(caught.value)  # read from its error log
+    fake.fail_sets = 1
+    fake.fail_next(403, path="/msdyn_psserrorlogs(")  # an administrative log this user may not read
+    with pytest.raises(SeedFailed, match=r"Settings > Schedule Integration.*run the seed again"):
+        setup.seed()
     report = setup.seed()
     assert not report.failed
     with setup.store.transaction() as repo:

@@ -69,6 +69,18 @@ class DataverseApi:
         }
         return str(self._json("POST", f"{BASE}/msdyn_CreateProjectV1", body={"Project": entity})["ProjectId"])
 
+    def team_members(self, project: str) -> list[dict[str, Any]]:
+        params = {
+            "$select": "msdyn_projectteamid,msdyn_name",
+            "$filter": f"_msdyn_project_value eq {project}",
+        }
+        return list(self._pages(f"{BASE}/msdyn_projectteams", params))
+
+    def create_team_member(self, entity: dict[str, Any]) -> str:
+        """A team member, made at once (not through an operation set)."""
+        answer = self._json("POST", f"{BASE}/msdyn_CreateTeamMemberV1", body={"TeamMember": entity})
+        return str(answer["TeamMemberId"])
+
     def buckets(self, project: str) -> list[dict[str, Any]]:
         params = {
             "$select": "msdyn_projectbucketid,msdyn_name",
@@ -106,6 +118,21 @@ class DataverseApi:
 
     def operation_set(self, set_id: str) -> dict[str, Any]:
         return self._json("GET", f"{BASE}/msdyn_operationsets({set_id})", {"$select": "msdyn_status"})
+
+    def failure(self, set_id: str) -> str | None:
+        """Why a set failed, from its Project Scheduling Service error log, where the user may read it
+        (an administrative log: None when it cannot be read)."""
+        try:
+            found = self._json("GET", f"{BASE}/msdyn_operationsets({set_id})",
+                               {"$select": "_msdyn_psserrorlog_value"})  # fmt: skip
+            log = (found or {}).get("_msdyn_psserrorlog_value")
+            if not log:
+                return None
+            entry = self._json("GET", f"{BASE}/msdyn_psserrorlogs({log})", {"$select": "msdyn_log"}) or {}
+        except HttpError:
+            return None
+        lines = str(entry.get("msdyn_log") or "").strip().splitlines()
+        return lines[0][:300] if lines else None
 
     def create_operation_set(self, project: str, description: str) -> str:
         body = {"ProjectId": project, "Description": description}

@@ -9,7 +9,8 @@ the last line of its description, so a read of the project's tasks finds the pla
 Writes go through operation sets (:mod:`.opsets`): one per change session of at most 200 operations.
 Dataverse holds no cost per task: progress (a fraction) and effort (hours) are read, and the engine prices
 the effort completed at the owner's rate. A milestone's status note is kept in its description, below the
-task's own text, rewritten only when it changed. Resource assignments are not made (see the README).
+task's own text, rewritten only when it changed. Each task is assigned to a generic team member for its
+owner's role (one per role, made with msdyn_CreateTeamMemberV1), in the same set as the task.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from .settings import PlannerSettings
 
 BULK = 100
 """Entities per msdyn_PssCreateV2 / msdyn_PssUpdateV2 request."""
+LOGS = "its reason is in Dataverse's logs: Settings > Schedule Integration"
 REFUSED = frozenset({400, 404, 409, 412})
 """Answers about the entities themselves (reported per item); others stop the run."""
 
@@ -92,6 +94,8 @@ class PlannerConnector(Connector):
             settings.poll_interval,
             settings.max_execution_wait,
         )
+        self._team: set[str] | None = None
+        """Ids of the project's team members, read at the first assignment."""
         self.capabilities = Capabilities(
             phases=True,
             links=True,
@@ -130,7 +134,7 @@ class PlannerConnector(Connector):
             yield
 
     def _after_failure(self, failed: SetFailed) -> str:
-        """What a failed set left: Dataverse does not say why through its API, so re-read what exists."""
+        """Why a set failed (its error log, where readable) and what it left: re-read what exists."""
         wanted = {
             e.get("msdyn_projecttaskid") for kind, es in failed.operations if kind == "create" for e in es
         }
@@ -139,14 +143,12 @@ class PlannerConnector(Connector):
             str(row["msdyn_projecttaskid"]) for row in self.api.tasks(self._project(), "msdyn_projecttaskid")
         }
         made = len(wanted & exists)
-        return (
-            f"Dataverse could not carry out operation set {failed.set_id} (the reason is only in Dataverse's "
-            f"own log, not readable through its API); {made} of the {len(wanted)} tasks it was to create "
-            "exist: run the seed again to create the rest"
-            if wanted
-            else f"Dataverse could not carry out operation set {failed.set_id} (the reason is only in "
-            "Dataverse's own log, not readable through its API): run again"
-        )
+        reason = self.api.failure(failed.set_id)
+        why = f": {reason}" if reason else f" ({LOGS})"
+        then = ": run again"
+        if wanted:
+            then = f"; {made} of the {len(wanted)} tasks it was to create exist: run the seed again"
+        return f"Dataverse could not carry out operation set {failed.set_id}{why}{then}"
 
     # --- the project ----------------------------------------------------------------------------------
 
@@ -254,6 +256,19 @@ class PlannerConnector(Connector):
             hours = self.settings.hours_per_day
             entities.append(mapping.task_entity(spec, self.plan_key, project, bucket, parent_id, hours))
             created.append(ExternalItem(key=spec.key, kind=spec.kind, external_id=str(spec.uid)))
+        # each task's assignment goes in the same set as the task: both are made, or neither
+        made = {item.key for item in created}
+        entities += [
+            mapping.assignment_entity(
+                mapping.assignment_id(self.plan_key, spec.key),
+                project,
+                str(spec.uid),
+                self._team_member(spec.owner_role),
+                f"{spec.owner_role}: {spec.title}",
+            )
+            for spec in specs
+            if spec.owner_role and spec.kind is ItemKind.task and spec.key in made
+        ]
         if not entities:
             return BulkResult(failed=failed)
         try:
@@ -265,6 +280,23 @@ class PlannerConnector(Connector):
             failed += [CreateFailure(key=item.key, message=exc.message) for item in created]
             created = []
         return BulkResult(created=created, failed=failed)
+
+    def _team_member(self, role: str) -> str:
+        """The generic team member standing for a role, made at its first use (at once, outside the
+        operation set) with an id derived from plan and role."""
+        if self._team is None:
+            members = self.api.team_members(self._project())
+            self._team = {str(member["msdyn_projectteamid"]).lower() for member in members}
+        member = mapping.team_member_id(self.plan_key, role)
+        if member not in self._team:
+            entity = mapping.team_member_entity(member, self._project(), role)
+            try:
+                self.api.create_team_member(entity)
+            except UncertainOutcome:
+                self._team = None  # made or not: read the team again, then make it if it is not there
+                return self._team_member(role)
+            self._team.add(member)
+        return member
 
     def link_items(self, links: Sequence[LinkSpec], items: Mapping[str, ExternalItem]) -> list[CreateFailure]:
         """A dependency record per link (client GUID from plan and keys), up to 100 a request."""

@@ -13,6 +13,7 @@ MAX_TASKS = 1000
 MAX_LINKS = 600
 MAX_LINKS_PER_TASK = 20
 MAX_OUTLINE_LEVELS = 10
+MAX_RESOURCES = 150
 
 
 def check_limits(specs: Sequence[ItemSpec], links: Sequence[LinkSpec]) -> None:
@@ -30,6 +31,11 @@ def check_limits(specs: Sequence[ItemSpec], links: Sequence[LinkSpec]) -> None:
     if per_task and (busiest := per_task.most_common(1)[0])[1] > MAX_LINKS_PER_TASK:
         raise SetupError(
             f"{where} at most {MAX_LINKS_PER_TASK} dependencies per task; task {busiest[0]} has {busiest[1]}"
+        )
+    roles = {spec.owner_role for spec in specs if spec.owner_role}
+    if len(roles) > MAX_RESOURCES:
+        raise SetupError(
+            f"{where} at most {MAX_RESOURCES} team members; this plan has {len(roles)} roles (one each)"
         )
     parents = {spec.key: spec.parent for spec in specs}
     for spec in specs:

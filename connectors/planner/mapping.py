@@ -22,6 +22,8 @@ from ..values import (
 
 TASK = "Microsoft.Dynamics.CRM.msdyn_projecttask"
 DEPENDENCY = "Microsoft.Dynamics.CRM.msdyn_projecttaskdependency"
+TEAM_MEMBER = "Microsoft.Dynamics.CRM.msdyn_projectteam"
+ASSIGNMENT = "Microsoft.Dynamics.CRM.msdyn_resourceassignment"
 TITLE_LIMIT = 250
 STATUS = "--- iso20k-sync status ---"
 LINK_TYPES = {LinkKind.FS: 192350000, LinkKind.SS: 192350001, LinkKind.FF: 192350002, LinkKind.SF: 192350003}
@@ -50,6 +52,15 @@ def one_line(text: str, limit: int = TITLE_LIMIT) -> str:
 def link_id(plan_key: str, predecessor: str, successor: str) -> str:
     """The client-assigned id of a dependency: a re-sent create names the same record."""
     return str(uuid.uuid5(ITEM_NAMESPACE, f"{plan_key}:{predecessor}->{successor}"))
+
+
+def team_member_id(plan_key: str, role: str) -> str:
+    """The client-assigned id of a role's team member, the same on every run."""
+    return str(uuid.uuid5(ITEM_NAMESPACE, f"{plan_key}:role:{role}"))
+
+
+def assignment_id(plan_key: str, key: str) -> str:
+    return str(uuid.uuid5(ITEM_NAMESPACE, f"{plan_key}:assignment:{key}"))
 
 
 def description(spec: ItemSpec, plan_key: str) -> str:
@@ -123,6 +134,27 @@ def dependency_entity(
         "msdyn_predecessortask@odata.bind": f"msdyn_projecttasks({predecessor})",
         "msdyn_successortask@odata.bind": f"msdyn_projecttasks({successor})",
         "msdyn_linktype": LINK_TYPES[kind],
+    }
+
+
+def team_member_entity(member: str, project: str, role: str) -> dict[str, Any]:
+    """A generic team member for a role (a name, no bookable resource): who does a task, not yet whom."""
+    return {
+        "@odata.type": TEAM_MEMBER,
+        "msdyn_projectteamid": member,
+        "msdyn_name": one_line(role, 100),
+        "msdyn_project@odata.bind": f"msdyn_projects({project})",
+    }
+
+
+def assignment_entity(assignment: str, project: str, task: str, member: str, name: str) -> dict[str, Any]:
+    return {
+        "@odata.type": ASSIGNMENT,
+        "msdyn_resourceassignmentid": assignment,
+        "msdyn_name": one_line(name, 100),
+        "msdyn_projectid@odata.bind": f"msdyn_projects({project})",
+        "msdyn_taskid@odata.bind": f"msdyn_projecttasks({task})",
+        "msdyn_projectteamid@odata.bind": f"msdyn_projectteams({member})",
     }
 
 

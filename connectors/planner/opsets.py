@@ -5,7 +5,8 @@ One set is open at a time; it is executed when full and when the session commits
 adding to a set (did the operations get in?) is settled by abandoning the set and adding everything again
 to a new one: an abandoned set never runs. Sets an earlier run left open (a crash, a kill) are abandoned
 before the first new one, and sets still executing are waited for, so a re-read sees what they made.
-Dataverse keeps a failed set's reasons out of the API: after a failure the caller re-reads what exists.
+A failed set applies nothing and says nothing in its status of why: the caller re-reads what exists and
+looks for the reason in the set's Project Scheduling Service error log (an administrative log).
 """
 
 from __future__ import annotations

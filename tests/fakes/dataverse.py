@@ -49,6 +49,10 @@ MAX_TASKS, MAX_LINKS, MAX_LINKS_PER_TASK, MAX_OUTLINE = 1000, 600, 20, 10
 DEFAULT_PAGE = 5000
 TASK_TYPE = "Microsoft.Dynamics.CRM.msdyn_projecttask"
 DEPENDENCY_TYPE = "Microsoft.Dynamics.CRM.msdyn_projecttaskdependency"
+TEAM_TYPE = "Microsoft.Dynamics.CRM.msdyn_projectteam"
+ASSIGNMENT_TYPE = "Microsoft.Dynamics.CRM.msdyn_resourceassignment"
+MAX_RESOURCES, MAX_RESOURCES_PER_TASK = 150, 20
+DUPLICATE_KEY = "A record with matching key values already exists."
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 APP_USER = (
     "The Project scheduling service can't be called by an application user: sign in as a licensed user "
@@ -141,6 +145,7 @@ class OperationSet:
     status: int = OPEN
     polls: int = 0
     operations: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    error_log: str | None = None
 
 
 class FakeDataverse(FakeServer):
@@ -162,6 +167,10 @@ class FakeDataverse(FakeServer):
         self.buckets: dict[str, dict[str, Any]] = {}
         self.tasks: dict[str, dict[str, Any]] = {}
         self.dependencies: dict[str, dict[str, Any]] = {}
+        self.team: dict[str, dict[str, Any]] = {}
+        self.assignments: dict[str, dict[str, Any]] = {}
+        self.error_logs: dict[str, dict[str, Any]] = {}
+        """Project Scheduling Service error logs, one per failed set (Settings > Schedule Integration)."""
         self.sets: dict[str, OperationSet] = {}
         self.fail_sets = 0
         """Executions to fail on demand (the next ``fail_sets`` sets end Failed, nothing applied)."""
@@ -175,12 +184,14 @@ class FakeDataverse(FakeServer):
         self.route("POST", login + "/oauth2/v2.0/devicecode", self._device_code, public=True)
         self.route("POST", login + "/oauth2/v2.0/token", self._token, public=True)
         self.route("POST", API + "/msdyn_CreateProjectV1", self._create_project)
+        self.route("POST", API + "/msdyn_CreateTeamMemberV1", self._create_team_member)
         self.route("POST", API + "/msdyn_CreateOperationSetV1", self._create_set)
         self.route("POST", API + "/{action:msdyn_PssCreateV[12]}", self._pss_create)
         self.route("POST", API + "/{action:msdyn_PssUpdateV[12]}", self._pss_update)
         self.route("POST", API + "/msdyn_ExecuteOperationSetV1", self._execute)
         self.route("POST", API + "/msdyn_AbandonOperationSetV1", self._abandon)
         self.route("GET", API + "/msdyn_operationsets({id})", self._get_set)
+        self.route("GET", API + "/msdyn_psserrorlogs({id})", self._get_error_log)
         self.route("GET", API + "/{entities:msdyn_\\w+}", self._list)
 
     # -- set-up and inspection ---------------------------------------------------------------------------
@@ -395,6 +406,28 @@ class FakeDataverse(FakeServer):
         return Reply(200, {"@odata.context": f"{self.url}{API}/$metadata#Microsoft.Dynamics.CRM."
                            "msdyn_CreateProjectV1Response", "ProjectId": project})  # fmt: skip
 
+    def _create_team_member(self, call: Call) -> Reply:
+        """A project team member is made at once (not in an operation set); a generic one has a name and
+        no bookable resource."""
+        entity = dict((call.body or {}).get("TeamMember") or {})
+        if entity.get("@odata.type") != TEAM_TYPE or not entity.get("msdyn_name"):
+            raise dataverse_error(400, "TeamMember must be a msdyn_projectteam with msdyn_name.")
+        try:
+            project = _bound(entity, "msdyn_project")
+        except ValueError as exc:
+            raise dataverse_error(400, str(exc)) from None
+        if project not in self.projects:
+            raise dataverse_error(404, f"msdyn_project With Id = {project} Does Not Exist", "0x80040217")
+        member = str(entity.get("msdyn_projectteamid") or self._new_id()).lower()
+        if member in self.team:
+            raise dataverse_error(400, DUPLICATE_KEY, "0x80040237")
+        if len([m for m in self.team.values() if m["_msdyn_project_value"] == project]) >= MAX_RESOURCES:
+            raise dataverse_error(400, f"A project can have at most {MAX_RESOURCES} team members.")
+        self._rank[member] = self._order.random()
+        self.team[member] = {"msdyn_projectteamid": member, "msdyn_name": entity["msdyn_name"],
+                             "_msdyn_project_value": project}  # fmt: skip
+        return Reply(200, {"TeamMemberId": member})
+
     def _create_set(self, call: Call) -> Reply:
         body = call.body or {}
         project = str(body.get("ProjectId") or "")
@@ -449,6 +482,10 @@ class FakeDataverse(FakeServer):
                     raise dataverse_error(400, BUCKET_REQUIRED)
                 if not entity.get("msdyn_subject"):
                     raise dataverse_error(400, "msdyn_subject is required for a project task.")
+            elif kind == ASSIGNMENT_TYPE:
+                binds = ("msdyn_projectid", "msdyn_taskid", "msdyn_projectteamid")
+                if missing := [b for b in binds if not entity.get(f"{b}@odata.bind")]:
+                    raise dataverse_error(400, f"A resource assignment needs {', '.join(missing)}.")
             elif kind != DEPENDENCY_TYPE:
                 raise dataverse_error(
                     400, f"Entity type {kind!r} is not supported by this fake's msdyn_PssCreate."
@@ -490,33 +527,51 @@ class FakeDataverse(FakeServer):
     def _set_row(self, found: OperationSet) -> dict[str, Any]:
         return {"msdyn_operationsetid": found.id, "msdyn_status": found.status,
                 "msdyn_description": found.description, "_msdyn_project_value": found.project,
+                "_msdyn_psserrorlog_value": found.error_log,
                 "createdon": found.created.strftime("%Y-%m-%dT%H:%M:%SZ")}  # fmt: skip
+
+    def _get_error_log(self, call: Call) -> Reply:
+        found = self.error_logs.get(call.params["id"])
+        if found is None:
+            raise dataverse_error(404, f"msdyn_psserrorlog With Id = {call.params['id']} Does Not Exist",
+                                  "0x80040217")  # fmt: skip
+        return Reply(200, self._select(found, call.args("$select")))
+
+    def _fail(self, found: OperationSet, reason: str) -> None:
+        """The set ends Failed, nothing applied, with the reason in a PSS error log."""
+        found.status = FAILED
+        found.error_log = log = self._new_id()
+        text = f"Operation set {found.id} failed: {reason}\n   at PSS"
+        self.error_logs[log] = {"msdyn_psserrorlogid": log, "msdyn_errorcode": "400", "msdyn_log": text}
 
     # -- carrying out a set, all or nothing --------------------------------------------------------------
     def _run(self, found: OperationSet) -> None:
         if self.fail_sets > 0:
             self.fail_sets -= 1
-            found.status = FAILED
+            self._fail(found, "the scheduling service failed (on demand)")
             return
         tasks = {k: dict(v) for k, v in self.tasks.items()}
         links = {k: dict(v) for k, v in self.dependencies.items()}
+        assignments = {k: dict(v) for k, v in self.assignments.items()}
         try:
             for kind, entity in found.operations:
                 if kind == "update":
                     _update_task(tasks, entity, self._now())
                 elif entity["@odata.type"] == TASK_TYPE:
                     _create_task(tasks, entity, found.project, self._now())
+                elif entity["@odata.type"] == ASSIGNMENT_TYPE:
+                    _create_assignment(tasks, self.team, assignments, entity, found.project)
                 else:
                     _create_link(tasks, links, entity, found.project)
             _check_limits(tasks, links, found.project)
-        except ValueError:
-            found.status = FAILED  # the reason stays in Dataverse's log, out of the API's reach
+        except ValueError as exc:
+            self._fail(found, str(exc))
             return
         for key in set(tasks) - set(self.tasks):
             self._rank[key] = self._order.random()
-        for key in set(links) - set(self.dependencies):
+        for key in (set(links) - set(self.dependencies)) | (set(assignments) - set(self.assignments)):
             self._rank[key] = self._order.random()
-        self.tasks, self.dependencies = tasks, links
+        self.tasks, self.dependencies, self.assignments = tasks, links, assignments
         found.status = COMPLETED
 
     # -- OData reads -------------------------------------------------------------------------------------
@@ -526,6 +581,8 @@ class FakeDataverse(FakeServer):
             "msdyn_projectbuckets": self.buckets,
             "msdyn_projecttasks": self.tasks,
             "msdyn_projecttaskdependencies": self.dependencies,
+            "msdyn_projectteams": self.team,
+            "msdyn_resourceassignments": self.assignments,
             "msdyn_operationsets": {s.id: self._set_row(s) for s in self.sets.values()},
         }.get(call.params["entities"])  # type: ignore[assignment]
         if rows is None:
@@ -618,6 +675,22 @@ def _create_link(tasks: dict[str, dict[str, Any]], links: dict[str, dict[str, An
     links[link] = {"msdyn_projecttaskdependencyid": link, "_msdyn_project_value": project,
                    "_msdyn_predecessortask_value": predecessor, "_msdyn_successortask_value": successor,
                    "msdyn_linktype": entity.get("msdyn_linktype", 192350000)}  # fmt: skip
+
+
+def _create_assignment(tasks: dict[str, dict[str, Any]], team: dict[str, dict[str, Any]],
+                       assignments: dict[str, dict[str, Any]], entity: dict[str, Any],
+                       project: str) -> None:  # fmt: skip
+    assignment = str(entity.get("msdyn_resourceassignmentid") or uuid.uuid4()).lower()
+    task, member = _bound(entity, "msdyn_taskid"), _bound(entity, "msdyn_projectteamid")
+    if _bound(entity, "msdyn_projectid") != project or assignment in assignments:
+        raise ValueError("the assignment exists, or is for another project")
+    if task not in tasks or member not in team or team[member]["_msdyn_project_value"] != project:
+        raise ValueError("the task or the team member of an assignment does not exist in the project")
+    if len([a for a in assignments.values() if a["_msdyn_taskid_value"] == task]) >= MAX_RESOURCES_PER_TASK:
+        raise ValueError("a task can have at most 20 resources")
+    assignments[assignment] = {"msdyn_resourceassignmentid": assignment, "_msdyn_projectid_value": project,
+                               "_msdyn_taskid_value": task, "_msdyn_projectteamid_value": member,
+                               "msdyn_name": entity.get("msdyn_name")}  # fmt: skip
 
 
 def _check_limits(tasks: dict[str, dict[str, Any]], links: dict[str, dict[str, Any]], project: str) -> None:
