@@ -26,6 +26,7 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
+from .. import answers
 from ..errors import SetupError, UncertainOutcome
 from ..http import HttpClient, HttpError, RetryPolicy, site_client
 from ..http.auth import HeaderAuth
@@ -561,7 +562,7 @@ class GitLabConnector(Connector):
                 self.settings.hours_per_day,
             )
             problems += trouble
-            updated = mapping.timestamp(ours.get("updated_at"))
+            updated = answers.timestamp(ours.get("updated_at"))
             records.append(ProgressRecord(key=key, progress=facts, updated_at=updated))
         missing = sorted(k for k in items if k not in held) if since is None else []
         return PullResult(records=records, problems=problems, missing=missing)

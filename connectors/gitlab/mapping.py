@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -179,13 +179,6 @@ def _date(value: str | None) -> date | None:
     """The calendar date of a GitLab timestamp (``2027-02-01T10:00:00.000Z``), as written."""
     try:
         return date.fromisoformat(value[:10]) if value else None
-    except ValueError:
-        return None
-
-
-def timestamp(value: str | None) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
     except ValueError:
         return None
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import requests
 
-from .. import product
+from .. import answers, product
 from ..errors import SetupError, TrackerError, UncertainOutcome
 from ..http import HttpClient, HttpError, RetryPolicy, pacer_for
 from ..protocol import Capabilities, Connector
@@ -381,7 +381,7 @@ class PlannerConnector(Connector):
             facts, trouble = mapping.progress(key, row, self.settings.hours_per_day)
             problems += trouble
             records.append(
-                ProgressRecord(key=key, progress=facts, updated_at=mapping.timestamp(row.get("modifiedon")))
+                ProgressRecord(key=key, progress=facts, updated_at=answers.timestamp(row.get("modifiedon")))
             )
         missing = sorted(k for k in items if k not in seen) if since is None else []
         return PullResult(records=records, problems=problems, missing=missing)

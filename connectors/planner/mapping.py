@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
-from .. import plaintext
+from .. import answers, plaintext
 from ..plaintext import marker, note_text, read_marker
 from ..values import (
     ITEM_NAMESPACE,
@@ -25,6 +25,7 @@ DEPENDENCY = "Microsoft.Dynamics.CRM.msdyn_projecttaskdependency"
 TEAM_MEMBER = "Microsoft.Dynamics.CRM.msdyn_projectteam"
 ASSIGNMENT = "Microsoft.Dynamics.CRM.msdyn_resourceassignment"
 TITLE_LIMIT = 250
+ZERO = Decimal(0)
 STATUS = "--- iso20k-sync status ---"
 LINK_TYPES = {LinkKind.FS: 192350000, LinkKind.SS: 192350001, LinkKind.FF: 192350002, LinkKind.SF: 192350003}
 """msdyn_projecttaskdependencylinktype option values."""
@@ -164,14 +165,16 @@ def progress(key: str, row: dict[str, Any], hours_per_day: float) -> tuple[ItemP
     engine prices time_spent_days at the owner's rate."""
     problems: list[str] = []
     day = Decimal(str(hours_per_day))
-    fraction = _number(row.get("msdyn_progress"), f"{key}: msdyn_progress", problems)
+    def amount(field: str) -> Decimal | None:
+        return answers.number(row.get(field), f"{key}: {field}", problems, minimum=ZERO)
+
+    fraction = amount("msdyn_progress")
     if fraction is not None and not 0 <= fraction <= 1:
         problems.append(f"{key}: msdyn_progress {fraction} is not a fraction between 0 and 1")
         fraction = None
-    spent = _number(row.get("msdyn_effortcompleted"), f"{key}: msdyn_effortcompleted", problems)
-    left = _number(row.get("msdyn_effortremaining"), f"{key}: msdyn_effortremaining", problems)
-    start = _date(row.get("msdyn_actualstart"), f"{key}: msdyn_actualstart", problems)
-    finish = _date(row.get("msdyn_actualend"), f"{key}: msdyn_actualend", problems)
+    spent, left = amount("msdyn_effortcompleted"), amount("msdyn_effortremaining")
+    start = answers.day(row.get("msdyn_actualstart"), f"{key}: msdyn_actualstart", problems)
+    finish = answers.day(row.get("msdyn_actualend"), f"{key}: msdyn_actualend", problems)
     if start and finish and finish < start:
         problems.append(f"{key}: actual finish {finish} is before actual start {start}; finish not read")
         finish = None
@@ -186,36 +189,6 @@ def progress(key: str, row: dict[str, Any], hours_per_day: float) -> tuple[ItemP
         remaining_days=(left / day) if left is not None and left >= 0 else None,
     )
     return facts, problems
-
-
-def timestamp(value: Any) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
-    except ValueError:
-        return None
-
-
-def _number(value: Any, what: str, problems: list[str]) -> Decimal | None:
-    if value is None:
-        return None
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        number = Decimal("NaN")
-    if isinstance(value, bool) or not number.is_finite() or number < 0:
-        problems.append(f"{what} {value!r} is not a number of 0 or more")
-        return None
-    return number
-
-
-def _date(value: Any, what: str, problems: list[str]) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        problems.append(f"{what} {value!r} is not a date")
-        return None
 
 
 __all__ = ["marker", "note_text", "read_marker"]

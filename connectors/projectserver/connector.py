@@ -36,6 +36,7 @@ from typing import Any
 
 import requests
 
+from .. import answers
 from ..errors import SetupError, TrackerError, UncertainOutcome
 from ..http import HttpClient, HttpError, RetryPolicy, pacer_for
 from ..http.auth import windows_auth
@@ -507,7 +508,7 @@ class ProjectServerConnector(Connector):
                 seen.add(key)
                 facts, trouble = mapping.progress(key, task, self.settings.hours_per_day)
                 problems += trouble
-                updated = mapping.timestamp(task.get("Modified"))
+                updated = answers.timestamp(task.get("Modified"))
                 records.append(ProgressRecord(key=key, progress=facts, updated_at=updated))
         except HttpError as exc:
             if exc.status == 404:

@@ -4,11 +4,10 @@ carries the keys, task and link creation information, status notes as plain text
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from .. import plaintext
+from .. import answers, plaintext
 from ..plaintext import marker, note_text, read_marker
 from ..values import (
     ItemKind,
@@ -96,17 +95,17 @@ def with_status(current: str | None, block: str) -> str:
 def progress(key: str, task: dict[str, Any], hours_per_day: float) -> tuple[ItemProgress, list[str]]:
     """An item's progress from a published task, and what could not be read."""
     problems: list[str] = []
-    percent = _number(task.get("PercentComplete"), f"{key}: PercentComplete", problems)
+    percent = answers.number(task.get("PercentComplete"), f"{key}: PercentComplete", problems)
     if percent is not None and not 0 <= percent <= 100:
         problems.append(f"{key}: PercentComplete {percent} is not between 0 and 100")
         percent = None
-    cost = _number(task.get("ActualCost"), f"{key}: ActualCost", problems)
+    cost = answers.number(task.get("ActualCost"), f"{key}: ActualCost", problems)
     if cost is not None and cost < 0:
         problems.append(f"{key}: ActualCost {cost} is negative")
         cost = None
     work = _work(task.get("ActualWork"), hours_per_day, f"{key}: ActualWork", problems)
-    start = _date(task.get("ActualStart"), f"{key}: ActualStart", problems)
-    finish = _date(task.get("ActualFinish"), f"{key}: ActualFinish", problems)
+    start = answers.day(task.get("ActualStart"), f"{key}: ActualStart", problems)
+    finish = answers.day(task.get("ActualFinish"), f"{key}: ActualFinish", problems)
     if start and finish and finish < start:
         problems.append(f"{key}: ActualFinish {finish} is before ActualStart {start}")
         finish = None
@@ -123,28 +122,6 @@ def progress(key: str, task: dict[str, Any], hours_per_day: float) -> tuple[Item
     return facts, problems
 
 
-def timestamp(value: Any) -> datetime | None:
-    """An OData date-time; one without an offset is taken as UTC (what the server's clock keeps)."""
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
-
-
-def _number(value: Any, what: str, problems: list[str]) -> Decimal | None:
-    if value is None:
-        return None
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        number = Decimal("NaN")
-    if isinstance(value, bool) or not number.is_finite():
-        problems.append(f"{what} {value!r} is not a number")
-        return None
-    return number
-
-
 def _work(value: Any, hours_per_day: float, what: str, problems: list[str]) -> Decimal | None:
     """Person-days of a Project work text: ``16h``, ``2d``, ``90m``, ``1w`` (5 days), ``0h``."""
     if value in (None, ""):
@@ -159,18 +136,6 @@ def _work(value: Any, hours_per_day: float, what: str, problems: list[str]) -> D
     if unit in ("ms", "m", "h"):
         return number / (day * {"ms": 3_600_000, "m": 60, "h": 1}[unit])
     return number * {"d": 1, "w": 5, "mo": 20}[unit]
-
-
-def _date(value: Any, what: str, problems: list[str]) -> date | None:
-    """The date of an OData date-time; Project's "NA" (none, or year 1) is None."""
-    if value in (None, "", "NA"):
-        return None
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        problems.append(f"{what} {value!r} is not a date")
-        return None
-    return None if moment.year <= 1 else moment.date()
 
 
 __all__ = ["marker", "read_marker"]
