@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from .values import ItemState
+
 
 def number(value: Any, what: str, problems: list[str], *, minimum: Decimal | None = None) -> Decimal | None:
     """A finite number (None stays None); otherwise a problem about ``what`` and None."""
@@ -42,3 +44,16 @@ def timestamp(value: Any) -> datetime | None:
     except ValueError:
         return None
     return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
+def in_order(key: str, start: date | None, finish: date | None, problems: list[str]) -> date | None:
+    """The actual finish, or None (a problem) when it is before the actual start: progress with the two
+    out of order is refused whole, and the start and the rest are still worth reading."""
+    if start and finish and finish < start:
+        problems.append(f"{key}: actual finish {finish} is before actual start {start}; finish not read")
+        return None
+    return finish
+
+
+def state(done: bool, started: bool) -> ItemState:
+    return ItemState.done if done else ItemState.in_progress if started else ItemState.not_started

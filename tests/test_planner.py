@@ -374,3 +374,14 @@ def test_login_on_the_command_line_shows_the_code_and_the_next_seed_signs_in_sil
     seeded = runner.invoke(app, ["seed", "-c", str(path), "--format", "json"])
     assert seeded.exit_code == 0, seeded.output
     assert len(setup.items()) == 94 + 15
+
+
+def test_an_actual_finish_before_the_start_is_a_problem_and_the_rest_is_still_read():
+    from connectors.planner.mapping import progress
+
+    row = {"msdyn_progress": 0.5, "msdyn_effortcompleted": 8, "msdyn_actualstart": "2027-02-10T00:00:00Z",
+           "msdyn_actualend": "2027-02-01T00:00:00Z"}  # fmt: skip
+    facts, problems = progress("t1", row, 8)
+    assert problems == ["t1: actual finish 2027-02-01 is before actual start 2027-02-10; finish not read"]
+    assert facts.actual_start == date(2027, 2, 10) and facts.percent_complete == 50
+    assert facts.time_spent_days == 1

@@ -9,12 +9,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from .. import answers
 from ..values import (
     FigureKind,
     ItemKind,
     ItemProgress,
     ItemSpec,
-    ItemState,
     LinkKind,
     LinkSpec,
     Scalar,
@@ -157,7 +157,7 @@ def progress(
         problems.append(f"{key}: closed without a readable closed_at ({issue.get('closed_at')!r})")
     left = estimate - spent if estimate and not done else None
     facts = ItemProgress(
-        state=ItemState.done if done else ItemState.in_progress if started else ItemState.not_started,
+        state=answers.state(done, bool(started)),
         percent_complete=percent,
         actual_finish=finish,
         time_spent_days=spent / day if spent else None,

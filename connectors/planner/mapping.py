@@ -16,7 +16,6 @@ from ..values import (
     ItemKind,
     ItemProgress,
     ItemSpec,
-    ItemState,
     LinkKind,
 )
 
@@ -165,6 +164,7 @@ def progress(key: str, row: dict[str, Any], hours_per_day: float) -> tuple[ItemP
     engine prices time_spent_days at the owner's rate."""
     problems: list[str] = []
     day = Decimal(str(hours_per_day))
+
     def amount(field: str) -> Decimal | None:
         return answers.number(row.get(field), f"{key}: {field}", problems, minimum=ZERO)
 
@@ -175,13 +175,10 @@ def progress(key: str, row: dict[str, Any], hours_per_day: float) -> tuple[ItemP
     spent, left = amount("msdyn_effortcompleted"), amount("msdyn_effortremaining")
     start = answers.day(row.get("msdyn_actualstart"), f"{key}: msdyn_actualstart", problems)
     finish = answers.day(row.get("msdyn_actualend"), f"{key}: msdyn_actualend", problems)
-    if start and finish and finish < start:
-        problems.append(f"{key}: actual finish {finish} is before actual start {start}; finish not read")
-        finish = None
+    finish = answers.in_order(key, start, finish, problems)
     done = fraction == 1
-    started = bool(fraction) or bool(spent) or start is not None
     facts = ItemProgress(
-        state=ItemState.done if done else ItemState.in_progress if started else ItemState.not_started,
+        state=answers.state(done, started=bool(fraction) or bool(spent) or start is not None),
         percent_complete=(fraction * 100).quantize(Decimal("0.1")) if fraction is not None else None,
         actual_start=start,
         actual_finish=finish if done else None,

@@ -13,7 +13,6 @@ from ..values import (
     ItemKind,
     ItemProgress,
     ItemSpec,
-    ItemState,
     LinkKind,
     StatusNote,
 )
@@ -99,20 +98,14 @@ def progress(key: str, task: dict[str, Any], hours_per_day: float) -> tuple[Item
     if percent is not None and not 0 <= percent <= 100:
         problems.append(f"{key}: PercentComplete {percent} is not between 0 and 100")
         percent = None
-    cost = answers.number(task.get("ActualCost"), f"{key}: ActualCost", problems)
-    if cost is not None and cost < 0:
-        problems.append(f"{key}: ActualCost {cost} is negative")
-        cost = None
+    cost = answers.number(task.get("ActualCost"), f"{key}: ActualCost", problems, minimum=Decimal(0))
     work = _work(task.get("ActualWork"), hours_per_day, f"{key}: ActualWork", problems)
     start = answers.day(task.get("ActualStart"), f"{key}: ActualStart", problems)
     finish = answers.day(task.get("ActualFinish"), f"{key}: ActualFinish", problems)
-    if start and finish and finish < start:
-        problems.append(f"{key}: ActualFinish {finish} is before ActualStart {start}")
-        finish = None
+    finish = answers.in_order(key, start, finish, problems)
     done = percent == 100
-    started = bool(percent) or start is not None or bool(work)
     facts = ItemProgress(
-        state=ItemState.done if done else ItemState.in_progress if started else ItemState.not_started,
+        state=answers.state(done, started=bool(percent) or start is not None or bool(work)),
         percent_complete=percent,
         actual_start=start,
         actual_finish=finish if done else None,
