@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from iso20k_sync.config import PlanConfig, ServiceConfig, load_config
 from iso20k_sync.instantiate import instantiate
 from iso20k_sync.plan import Plan
+from iso20k_sync.store import Store
 from iso20k_sync.template import load_template
 
 HEADER = """\
@@ -70,3 +73,38 @@ def make_plan(write_template: Callable[[str], Path]) -> Callable[..., Plan]:
         return instantiate(load_template(write_template(text)), start, **kwargs)  # type: ignore[arg-type]
 
     return make
+
+
+class Configured:
+    """Configurations of a test, each in a directory of its own under ``root``, loaded with their store
+    migrated; the stores are disposed when the test ends."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.stores: list[Store] = []
+        self._runs = itertools.count()
+
+    def directory(self) -> Path:
+        """A fresh directory for the next configuration (and any file it names)."""
+        directory = self.root / f"run-{next(self._runs)}"
+        directory.mkdir()
+        return directory
+
+    def load(self, directory: Path, text: str) -> tuple[ServiceConfig, PlanConfig, Store]:
+        """``text`` written as ``directory/iso20k-sync.yaml`` and loaded: the configuration, its first plan
+        and its store."""
+        path = directory / "iso20k-sync.yaml"
+        path.write_text(text)
+        config = load_config(path)
+        store = Store(config.database_url())
+        store.upgrade()
+        self.stores.append(store)
+        return config, config.plans[0], store
+
+
+@pytest.fixture
+def configured(tmp_path: Path) -> Iterator[Configured]:
+    runs = Configured(tmp_path)
+    yield runs
+    for store in runs.stores:
+        store.dispose()

@@ -128,30 +128,21 @@ def bundled(request, tmp_path_factory) -> Iterator[Bundled]:
 
 
 @pytest.fixture
-def make(tmp_path, monkeypatch) -> Callable[..., Setup]:
-    stores: list[Store] = []
-
+def make(configured, monkeypatch) -> Callable[..., Setup]:
     def new(
         fake: FakeGitLab, extra: str = "", template: str = "iso20000-1-2018", project: str = PROJECT
     ) -> Setup:
         monkeypatch.setenv("ISO20K_GITLAB_TOKEN", fake.token)
-        directory = tmp_path / f"run-{len(stores)}"
-        directory.mkdir()
+        directory = configured.directory()
         if template in ("hostile", "small"):
             (directory / f"{template}.yaml").write_text(HOSTILE if template == "hostile" else SMALL)
             template = str(directory / f"{template}.yaml")
-        path = directory / "iso20k-sync.yaml"
         lines = textwrap.indent(extra, " " * 6)
-        path.write_text(CONFIG.format(template=template, url=fake.url, project=project, extra=lines))
-        config = load_config(path)
-        store = Store(config.database_url())
-        store.upgrade()
-        stores.append(store)
-        return config, config.plans[0], store
+        return configured.load(
+            directory, CONFIG.format(template=template, url=fake.url, project=project, extra=lines)
+        )
 
-    yield new
-    for store in stores:
-        store.dispose()
+    return new
 
 
 def baseline(store: Store) -> Plan:

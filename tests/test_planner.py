@@ -20,7 +20,7 @@ from connectors.planner.limits import check_limits
 from connectors.planner.mapping import read_marker
 from connectors.registry import BuildContext, tracker_kind
 from connectors.values import ItemKind, ItemSpec, LinkSpec, stable_id
-from iso20k_sync.config import PlanConfig, ServiceConfig, load_config
+from iso20k_sync.config import PlanConfig, ServiceConfig
 from iso20k_sync.engine.seed import SeedFailed, seed
 from iso20k_sync.engine.sync import sync
 from iso20k_sync.engine.trackers import connector_for
@@ -111,29 +111,19 @@ def fake(monkeypatch) -> Iterator[FakeDataverse]:
 
 
 @pytest.fixture
-def make(fake, tmp_path) -> Iterator[Callable[..., Setup]]:
-    stores: list[Store] = []
-
+def make(fake, configured) -> Callable[..., Setup]:
     def new(template: str = "iso20000-1-2018", signed_in: bool = True) -> Setup:
-        directory = tmp_path / f"run-{len(stores)}"
-        directory.mkdir()
+        directory = configured.directory()
         if template.startswith("id:"):
             (directory / "plan.yaml").write_text(template)
             template = str(directory / "plan.yaml")
-        path = directory / "iso20k-sync.yaml"
-        path.write_text(CONFIG.format(template=template, url=fake.url, client=CLIENT))
-        config = load_config(path)
-        store = Store(config.database_url())
-        store.upgrade()
-        stores.append(store)
-        setup = Setup(fake, config, config.plans[0], store)
+        text = CONFIG.format(template=template, url=fake.url, client=CLIENT)
+        setup = Setup(fake, *configured.load(directory, text))
         if signed_in:
             setup.sign_in()
         return setup
 
-    yield new
-    for store in stores:
-        store.dispose()
+    return new
 
 
 # --- sign-in -----------------------------------------------------------------------------------------

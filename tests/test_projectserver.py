@@ -18,7 +18,7 @@ from connectors.errors import SetupError
 from connectors.projectserver import mapping
 from connectors.projectserver.connector import ProjectServerConnector, project_id
 from connectors.values import ContainerSpec, ExternalItem, ItemKind, ItemUpdate
-from iso20k_sync.config import PlanConfig, ServiceConfig, load_config
+from iso20k_sync.config import PlanConfig, ServiceConfig
 from iso20k_sync.engine.mapping import container_spec, item_specs, link_specs
 from iso20k_sync.engine.plans import plan_from_config
 from iso20k_sync.engine.seed import SeedFailed, seed
@@ -57,25 +57,14 @@ def fake() -> Iterator[FakeProjectServer]:
 
 
 @pytest.fixture
-def make(tmp_path, monkeypatch, fake) -> Iterator[Callable[..., Setup]]:
-    stores: list[Store] = []
-
+def make(configured, monkeypatch, fake) -> Callable[..., Setup]:
     def new(template: str = "iso20000-1-2018", extra: str = "", url: str | None = None) -> Setup:
         monkeypatch.setenv("ISO20K_PROJECTSERVER_PASSWORD", fake.password)
-        directory = tmp_path / f"run-{len(stores)}"
-        directory.mkdir()
-        path = directory / "iso20k-sync.yaml"
         lines = textwrap.indent(extra, " " * 6)
-        path.write_text(CONFIG.format(template=template, url=url or fake.site, extra=lines))
-        config = load_config(path)
-        store = Store(config.database_url())
-        store.upgrade()
-        stores.append(store)
-        return config, config.plans[0], store
+        text = CONFIG.format(template=template, url=url or fake.site, extra=lines)
+        return configured.load(configured.directory(), text)
 
-    yield new
-    for store in stores:
-        store.dispose()
+    return new
 
 
 def project(fake: FakeProjectServer) -> Project:
