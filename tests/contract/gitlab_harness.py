@@ -11,13 +11,12 @@ from connectors.gitlab.connector import GitLabConnector
 from connectors.protocol import Connector
 
 from ..fakes.gitlab import MAINTAINER, FakeGitLab, Issue
-from .harness import PLAN_KEY, Harness
+from .harness import PLAN_KEY, HttpHarness
 
 PROJECT = "contract/iso20k"
-READS = ("GET",)
 
 
-class GitLabHarness(Harness):
+class GitLabHarness(HttpHarness):
     features = frozenset({"http", "timeout", "links", "updates"})
 
     def __init__(self, tier: str) -> None:
@@ -26,7 +25,6 @@ class GitLabHarness(Harness):
         self.fake = FakeGitLab(tier=tier, rate_limits=False)
         self.fake.add_group("contract", access=MAINTAINER)  # a group's Maintainer sees its plan (the tier)
         self.fake.add_project(PROJECT)
-        self._looked = 0
 
     def tracker_yaml(self, directory: Path) -> str:
         url = self.fake.url
@@ -81,20 +79,5 @@ class GitLabHarness(Harness):
     def delete(self, key: str) -> None:
         self.fake.delete_issue(PROJECT, self._ours()[key].iid)
 
-    def retry_after_next(self, seconds: float) -> None:
-        self.fake.fail_next(status=429, retry_after=seconds)
-
-    def request_times(self) -> list[tuple[int, float]]:
-        return [(r.status, r.time) for r in self.fake.requests]
-
     def lose_next_create_answer(self) -> None:
         self.fake.slow_next(3.0, path=f"/projects/{self.fake.project(PROJECT).id}/issues", method="POST")
-
-    def writes_since_last_look(self) -> int:
-        now = self.fake.requests
-        writes = [r for r in now[self._looked :] if r.method not in READS]
-        self._looked = len(now)
-        return len(writes)
-
-    def close(self) -> None:
-        self.fake.close()

@@ -12,6 +12,8 @@ from typing import Any
 from connectors.http import HttpClient
 from connectors.protocol import Connector
 
+from ..fakes.kit import FakeServer, RecordedRequest
+
 TEMPLATE = Path(__file__).with_name("contract-plan.yaml")
 PLAN_KEY = "contract-2027"
 
@@ -92,17 +94,6 @@ class Harness(ABC):
     def close(self) -> None:
         return None
 
-    def count_requests(self, http: HttpClient) -> None:
-        """For trackers over HTTP: every request ``http`` sends is one operation."""
-        send = http._send
-
-        def counted(method: str, url: str, **kwargs: Any) -> Any:
-            response = send(method, url, **kwargs)
-            self.count()
-            return response
-
-        http._send = counted
-
     def count(self) -> None:
         """Called after each operation reached the tracker."""
         self.operations += 1
@@ -117,3 +108,45 @@ class Harness(ABC):
         cost = [0]
         yield cost
         cost[0] = self.operations - before
+
+
+class HttpHarness(Harness):
+    """A tracker over HTTP, on a fake server: its operations are the requests the connector sends, and the
+    fake answers for the faults and the record of what was written."""
+
+    fake: FakeServer
+    api_path = ""
+    """Requests under this path are the tracker's own (a fake may also serve a sign-in beside them)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._looked = 0
+
+    def count_requests(self, http: HttpClient) -> None:
+        """Every request ``http`` sends is one operation."""
+        send = http._send
+
+        def counted(method: str, url: str, **kwargs: Any) -> Any:
+            response = send(method, url, **kwargs)
+            self.count()
+            return response
+
+        http._send = counted
+
+    def is_write(self, request: RecordedRequest) -> bool:
+        return request.method != "GET"
+
+    def retry_after_next(self, seconds: float) -> None:
+        self.fake.fail_next(status=429, retry_after=seconds, path=self.api_path or None)
+
+    def request_times(self) -> list[tuple[int, float]]:
+        return [(r.status, r.time) for r in self.fake.requests if r.path.startswith(self.api_path)]
+
+    def writes_since_last_look(self) -> int:
+        now = self.fake.requests
+        writes = [r for r in now[self._looked :] if r.path.startswith(self.api_path) and self.is_write(r)]
+        self._looked = len(now)
+        return len(writes)
+
+    def close(self) -> None:
+        self.fake.close()

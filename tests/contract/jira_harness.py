@@ -11,13 +11,13 @@ from connectors.jira.connector import JiraConnector
 from connectors.protocol import Connector
 
 from ..fakes.jira import FakeJira
-from .harness import PLAN_KEY, Harness
+from ..fakes.kit import RecordedRequest
+from .harness import PLAN_KEY, HttpHarness
 
 PLAN_LABEL = mapping.plan_label(PLAN_KEY)
-READS = ("GET",)
 
 
-class JiraHarness(Harness):
+class JiraHarness(HttpHarness):
     features = frozenset({"http", "bulk", "timeout", "links", "phases", "updates"})
 
     def __init__(self, flavour: str) -> None:
@@ -26,7 +26,6 @@ class JiraHarness(Harness):
         self.fake = FakeJira(flavour=flavour)
         self.fake.add_project("CON", name="Contract")
         self.fake.add_issue_type("CON", "Milestone")
-        self._looked = 0
 
     def tracker_yaml(self, directory: Path) -> str:
         email = "email: pm@contract.example, " if self.fake.cloud else ""
@@ -89,12 +88,6 @@ class JiraHarness(Harness):
     def settle(self) -> None:
         self.fake.settle()
 
-    def retry_after_next(self, seconds: float) -> None:
-        self.fake.fail_next(status=429, retry_after=seconds)
-
-    def request_times(self) -> list[tuple[int, float]]:
-        return [(r.status, r.time) for r in self.fake.requests]
-
     def refuse_titles(self, contains: str | None) -> None:
         self.fake.fail_bulk_element(contains)
 
@@ -108,13 +101,5 @@ class JiraHarness(Harness):
     def lose_next_create_answer(self) -> None:
         self.fake.slow_next(3.0, path="/issue/bulk", method="POST")  # the client gives up after 1 s
 
-    def writes_since_last_look(self) -> int:
-        requests_now = self.fake.requests
-        writes = [
-            r for r in requests_now[self._looked :] if r.method not in READS and "/search" not in r.path
-        ]
-        self._looked = len(requests_now)
-        return len(writes)
-
-    def close(self) -> None:
-        self.fake.close()
+    def is_write(self, request: RecordedRequest) -> bool:
+        return request.method != "GET" and "/search" not in request.path  # a JQL search POSTs

@@ -13,14 +13,15 @@ from connectors.planner.signin import device_sign_in
 from connectors.protocol import Connector
 
 from ..fakes.dataverse import FakeDataverse, loopback_tls
-from .harness import PLAN_KEY, Harness
+from .harness import PLAN_KEY, HttpHarness
 
 CLIENT = "0f7c2c4e-8d1a-4c55-9a3e-2b6f1d0e9c11"
 USER = "pm@contoso.example"
 API = "/api/data/"
 
 
-class PlannerHarness(Harness):
+class PlannerHarness(HttpHarness):
+    api_path = API
     name = "planner"
     features = frozenset({"http", "timeout", "links", "phases", "updates"})
 
@@ -31,7 +32,6 @@ class PlannerHarness(Harness):
         self.fake.add_app(CLIENT)
         self.fake.add_user(USER)
         self.fake.approver = USER
-        self._looked = 0
 
     def tracker_yaml(self, directory: Path) -> str:
         url = self.fake.url
@@ -83,20 +83,5 @@ class PlannerHarness(Harness):
     def delete(self, key: str) -> None:
         self.fake.delete_task(self._ours()[key]["msdyn_projecttaskid"])
 
-    def retry_after_next(self, seconds: float) -> None:
-        self.fake.fail_next(status=429, retry_after=seconds, path=API)
-
-    def request_times(self) -> list[tuple[int, float]]:
-        return [(r.status, r.time) for r in self.fake.requests if r.path.startswith(API)]
-
     def lose_next_create_answer(self) -> None:
         self.fake.slow_next(3.0, path="msdyn_PssCreateV2", method="POST")
-
-    def writes_since_last_look(self) -> int:
-        now = self.fake.requests
-        writes = [r for r in now[self._looked :] if r.method != "GET" and r.path.startswith(API)]
-        self._looked = len(now)
-        return len(writes)
-
-    def close(self) -> None:
-        self.fake.close()

@@ -12,12 +12,10 @@ from connectors.projectserver.connector import ProjectServerConnector, project_i
 from connectors.protocol import Connector
 
 from ..fakes.projectserver import FakeProjectServer
-from .harness import PLAN_KEY, Harness
-
-READS = ("GET",)
+from .harness import PLAN_KEY, HttpHarness
 
 
-class ProjectServerHarness(Harness):
+class ProjectServerHarness(HttpHarness):
     name = "projectserver"
     features = frozenset({"http", "timeout", "links", "phases", "updates"})
 
@@ -25,7 +23,6 @@ class ProjectServerHarness(Harness):
         super().__init__()
         self.fake = FakeProjectServer()
         self.pid = project_id(PLAN_KEY)
-        self._looked = 0
 
     def tracker_yaml(self, directory: Path) -> str:
         return (
@@ -81,20 +78,5 @@ class ProjectServerHarness(Harness):
     def delete(self, key: str) -> None:
         self.fake.delete_task(self.pid, self._ours()[key]["Id"])
 
-    def retry_after_next(self, seconds: float) -> None:
-        self.fake.fail_next(status=429, retry_after=seconds)
-
-    def request_times(self) -> list[tuple[int, float]]:
-        return [(r.status, r.time) for r in self.fake.requests]
-
     def lose_next_create_answer(self) -> None:
         self.fake.slow_next(3.0, path="/Draft/Tasks/Add", method="POST")
-
-    def writes_since_last_look(self) -> int:
-        now = self.fake.requests
-        writes = [r for r in now[self._looked :] if r.method not in READS]
-        self._looked = len(now)
-        return len(writes)
-
-    def close(self) -> None:
-        self.fake.close()
