@@ -34,8 +34,9 @@ from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
+from .entra import EntraTenant, token_error, token_form
 from .kit import ApiError, Call, Clock, FakeServer, Reply
 
 API = "/api/data/v9.2"
@@ -78,9 +79,6 @@ def dataverse_error(status: int, message: str, code: str = "0x80040265",
                     headers: dict[str, str] | None = None) -> ApiError:  # fmt: skip
     return ApiError(status, {"error": {"code": code, "message": message}}, headers)
 
-
-def token_error(status: int, error: str, description: str) -> ApiError:
-    return ApiError(status, {"error": error, "error_description": description, "error_codes": [0]})
 
 
 @cache
@@ -148,8 +146,10 @@ class OperationSet:
     error_log: str | None = None
 
 
-class FakeDataverse(FakeServer):
+class FakeDataverse(EntraTenant, FakeServer):
     """One Dataverse environment (its url is the resource tokens are for) and the sign-in for ``tenant``."""
+
+    device_flow = True
 
     def __init__(self, *, tenant: str = "contoso", tls: ssl.SSLContext | None = None,
                  clock: Clock | None = None, seed: int = 7) -> None:  # fmt: skip
@@ -271,25 +271,6 @@ class FakeDataverse(FakeServer):
         call.params["_user"] = token.user.upn
 
     # -- the identity platform ---------------------------------------------------------------------------
-    def _check_tenant(self, call: Call) -> None:
-        if call.params["tenant"] != self.tenant:
-            raise token_error(
-                400, "invalid_tenant", f"AADSTS90002: Tenant '{call.params['tenant']}' not found."
-            )
-
-    def _form(self, call: Call) -> dict[str, str]:
-        return {k: v[0] for k, v in parse_qs(call.body if isinstance(call.body, str) else "").items()}
-
-    def _openid(self, call: Call) -> Reply:
-        self._check_tenant(call)
-        base = f"{self.url}/{self.tenant}"
-        return Reply(200, {
-            "issuer": f"{base}/v2.0",
-            "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
-            "token_endpoint": f"{base}/oauth2/v2.0/token",
-            "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
-        })  # fmt: skip
-
     def _app(self, form: dict[str, str]) -> App:
         app = self.apps.get(form.get("client_id", ""))
         if app is None:
@@ -300,7 +281,7 @@ class FakeDataverse(FakeServer):
 
     def _device_code(self, call: Call) -> Reply:
         self._check_tenant(call)
-        form = self._form(call)
+        form = token_form(call)
         app = self._app(form)
         if not app.public:
             raise token_error(401, "invalid_client", "AADSTS7000218: The request body must contain the "
@@ -320,7 +301,7 @@ class FakeDataverse(FakeServer):
 
     def _token(self, call: Call) -> Reply:
         self._check_tenant(call)
-        form = self._form(call)
+        form = token_form(call)
         for record in reversed(self.requests):  # keep codes and secrets out of the recorded requests
             if record.body is call.body:
                 record.body = {k: v for k, v in form.items() if k in ("grant_type", "client_id", "scope")}

@@ -27,8 +27,8 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import getaddresses
 from typing import Any
-from urllib.parse import parse_qs
 
+from .entra import EntraTenant, token_error, token_form
 from .kit import ApiError, Call, Clock, FakeServer, Reply
 
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
@@ -55,10 +55,6 @@ def graph_error(status: int, code: str, message: str, headers: dict[str, str] | 
     inner = {"request-id": secrets.token_hex(8), "date": "2027-01-04T09:00:00"}
     return ApiError(status, {"error": {"code": code, "message": message, "innerError": inner}}, headers)
 
-
-def token_error(status: int, error: str, description: str) -> ApiError:
-    """An error in the identity platform's shape (OAuth 2.0: ``error`` and ``error_description``)."""
-    return ApiError(status, {"error": error, "error_description": description, "error_codes": [0]})
 
 
 @dataclass
@@ -103,7 +99,7 @@ class Message:
         return {k: v for k, v in full.items() if not select or k in select or k == "id"}
 
 
-class FakeGraph(FakeServer):
+class FakeGraph(EntraTenant, FakeServer):
     """The identity platform's token endpoint for ``tenant`` and Graph's mail routes, on one server."""
 
     def __init__(self, *, tenant: str = "contoso", tls: ssl.SSLContext | None = None,
@@ -188,23 +184,8 @@ class FakeGraph(FakeServer):
             raise graph_error(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
 
     # -- the identity platform ---------------------------------------------------------------------------
-    def _check_tenant(self, call: Call) -> None:
-        if call.params["tenant"] != self.tenant:
-            raise token_error(
-                400, "invalid_tenant", f"AADSTS90002: Tenant '{call.params['tenant']}' not found."
-            )
-
-    def _openid(self, call: Call) -> Reply:
-        self._check_tenant(call)
-        base = f"{self.url}/{self.tenant}"
-        return Reply(200, {
-            "issuer": f"{base}/v2.0",
-            "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
-            "token_endpoint": f"{base}/oauth2/v2.0/token",
-        })  # fmt: skip
-
     def _token(self, call: Call) -> Reply:
-        form = {k: v[0] for k, v in parse_qs(call.body if isinstance(call.body, str) else "").items()}
+        form = token_form(call)
         for record in reversed(self.requests):  # keep the secret out of the recorded requests
             if record.body is call.body and "client_secret" in form:
                 record.body = {k: ("***" if k == "client_secret" else v) for k, v in form.items()}
