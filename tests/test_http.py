@@ -184,3 +184,20 @@ def test_one_pacer_per_site_for_every_plan_on_it():
     other = pacer_for("https://globex.atlassian.net", 0.1)
     assert one is same and one is not other
     assert one.min_interval == 0.5  # the strictest plan's pacing holds
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"error": {"code": "0x80040265", "message": "A set can hold\n at most 200 operations."}},
+        {"odata.error": {"code": "-1, Microsoft.SharePoint.SPException",
+                         "message": {"lang": "en-US", "value": "A set can hold at most 200 operations."}}},
+    ],
+    ids=["odata-4", "odata-3"],
+)  # fmt: skip
+def test_an_odata_error_is_shown_in_the_server_s_own_words_on_one_line(clock, body):
+    responses.add(responses.POST, f"{BASE}/set", status=400, json=body)
+    with pytest.raises(HttpError) as caught:
+        client(clock).post("/set", {})
+    assert caught.value.message == "A set can hold at most 200 operations."

@@ -53,6 +53,15 @@ def _never_sent(exc: requests.RequestException) -> bool:
     return isinstance(exc, requests.ConnectionError) and isinstance(reason, NewConnectionError)
 
 
+def _odata_message(error: dict[str, Any]) -> str:
+    """An OData error's message on one line: a string (OData 4: Dataverse, Graph) or ``{"lang", "value"}``
+    (OData 3: SharePoint and Project Server's ``odata.error``)."""
+    message = error.get("message")
+    if isinstance(message, dict):
+        message = message.get("value")
+    return " ".join(str(message or error.get("code") or "").split())
+
+
 def cause(exc: BaseException) -> str:
     """The innermost reason of a requests error, as words (urllib3 nests them several deep)."""
     text = str(exc)
@@ -268,7 +277,8 @@ class HttpClient:
     # --- messages -----------------------------------------------------------------------------------
 
     def _message(self, response: requests.Response) -> str:
-        """The server's own explanation: Jira's errorMessages/errors, GitLab's message/error, or text."""
+        """The server's own explanation: Jira's errorMessages/errors, GitLab's message/error, OData's error
+        message (Dataverse, Graph, Project Server), or text."""
         try:
             data = response.json()
         except ValueError:
@@ -280,9 +290,12 @@ class HttpClient:
             errors = data.get("errors")
             if isinstance(errors, dict):
                 parts += [f"{field}: {text}" for field, text in errors.items()]
-            for key in ("message", "error", "error_description"):
-                if isinstance(data.get(key), str | dict | list):
-                    parts.append(str(data[key]))
+            for key in ("message", "error", "error_description", "odata.error"):
+                value = data.get(key)
+                if key.endswith("error") and isinstance(value, dict) and "message" in value:
+                    parts.append(_odata_message(value))
+                elif key != "odata.error" and isinstance(value, str | dict | list):
+                    parts.append(str(value))
         return self._redact("; ".join(parts)[:1000] or str(data)[:500])
 
     def _why(self, exc: requests.RequestException) -> str:

@@ -25,30 +25,19 @@ def quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def dataverse_message(exc: HttpError) -> str:
-    """Dataverse's own words: ``{"error": {"code", "message"}}`` reduced to the message."""
-    error = exc.details.get("error") if isinstance(exc.details, dict) else None
-    if isinstance(error, dict) and error.get("message"):
-        return str(error["message"]).strip().splitlines()[0][:1000]
-    return exc.message
-
-
 class DataverseApi:
+    """Dataverse's errors (``{"error": {"code", "message"}}``) reach callers in its own words through the
+    shared client."""
+
     def __init__(self, http: HttpClient) -> None:
         self.http = http
 
     def _json(self, method: str, path: str, params: dict[str, Any] | None = None, body: Any = None) -> Any:
-        try:
-            return self.http.json(method, path, params=params, body=body)
-        except HttpError as exc:
-            raise HttpError(exc.status, exc.method, exc.url, dataverse_message(exc), exc.details) from None
+        return self.http.json(method, path, params=params, body=body)
 
     def _pages(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        """An OData collection, following ``@odata.nextLink``; errors in Dataverse's own words."""
-        try:
-            yield from odata_pages(self.http, path, params)
-        except HttpError as exc:
-            raise HttpError(exc.status, exc.method, exc.url, dataverse_message(exc), exc.details) from None
+        """An OData collection, following ``@odata.nextLink``."""
+        return odata_pages(self.http, path, params)
 
     # --- the project ----------------------------------------------------------------------------------
 

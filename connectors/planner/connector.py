@@ -42,7 +42,7 @@ from ..values import (
     PullResult,
 )
 from . import mapping
-from .api import PAGE_SIZE, DataverseApi, dataverse_message
+from .api import PAGE_SIZE, DataverseApi
 from .identity import SIGN_IN_HINT, PlannerAuth
 from .limits import check_limits
 from .opsets import OperationSets, SetFailed
@@ -410,4 +410,4 @@ class PlannerConnector(Connector):
         return [r for r in receipts if r.key not in failed]
 
 
-__all__ = ["PlannerConnector", "dataverse_client", "dataverse_message"]
+__all__ = ["PlannerConnector", "dataverse_client"]

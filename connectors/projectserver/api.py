@@ -31,14 +31,6 @@ def body_size(body: Any) -> int:
     return 0 if body is None else len(json.dumps(body, allow_nan=False).encode())
 
 
-def words(details: Any, fallback: str) -> str:
-    """The server's own sentence from an OData error (``odata.error.message.value``), on one line."""
-    error = details.get("odata.error") if isinstance(details, dict) else None
-    message = error.get("message") if isinstance(error, dict) else None
-    text = message.get("value") if isinstance(message, dict) else message
-    return " ".join(str(text or fallback).split())[:500]
-
-
 class PwaSend:
     """The requests call every request goes through: the OData Accept header, and the form digest on
     writes (``digest`` is set by :class:`ProjectServerApi`)."""
@@ -69,13 +61,8 @@ class ProjectServerApi:
     # --- plumbing -------------------------------------------------------------------------------------
 
     def _json(self, method: str, path: str, params: Mapping[str, Any] | None = None, body: Any = None) -> Any:
-        """One request; an error answers with the server's own words, not its JSON."""
-        try:
-            return self.http.json(method, path, params=params, body=body)
-        except HttpError as exc:
-            raise HttpError(
-                exc.status, exc.method, exc.url, words(exc.details, exc.message), exc.details
-            ) from None
+        """One request; an error (``odata.error``) reaches the caller in the server's own words."""
+        return self.http.json(method, path, params=params, body=body)
 
     def write(self, method: str, path: str, body: Any = None) -> Any:
         """A write with a fresh form digest; a digest refused as stale is fetched again once."""
@@ -97,12 +84,7 @@ class ProjectServerApi:
         self._digest_until = self._clock() + max(lifetime - 60, lifetime / 2)
 
     def pages(self, path: str, params: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-        try:
-            yield from odata_pages(self.http, path, params)
-        except HttpError as exc:
-            raise HttpError(
-                exc.status, exc.method, exc.url, words(exc.details, exc.message), exc.details
-            ) from None
+        return odata_pages(self.http, path, params)
 
     # --- site and project -----------------------------------------------------------------------------
 
@@ -133,8 +115,9 @@ class ProjectServerApi:
         """Publish the draft and check it in (``publish(true)``)."""
         return self.write("POST", f"{PS}/Projects('{pid}')/Draft/publish(true)") or {}
 
-    def check_in(self, pid: str, force: bool = False) -> dict[str, Any]:
-        return self.write("POST", f"{PS}/Projects('{pid}')/Draft/checkIn({str(force).lower()})") or {}
+    def check_in(self, pid: str) -> dict[str, Any]:
+        """Check in without forcing (a check-out by someone else is theirs to end)."""
+        return self.write("POST", f"{PS}/Projects('{pid}')/Draft/checkIn(false)") or {}
 
     def job(self, pid: str, jid: str) -> dict[str, Any]:
         path = f"{PS}/Projects('{pid}')/QueueJobs('{jid}')"
@@ -152,15 +135,6 @@ class ProjectServerApi:
         return (
             self._json("GET", f"{PS}/Projects('{pid}')/Draft/Tasks('{tid}')", {"$select": TASK_FIELDS}) or {}
         )
-
-    def add(self, pid: str, collection: str, parameters: dict[str, Any]) -> Any:
-        """``Draft/<collection>/Add`` with one creation information (a task, link, resource, assignment)."""
-        return self.write(
-            "POST", f"{PS}/Projects('{pid}')/Draft/{collection}/Add", {"parameters": parameters}
-        )
-
-    def patch(self, pid: str, collection: str, oid: str, fields: dict[str, Any]) -> None:
-        self.write("PATCH", f"{PS}/Projects('{pid}')/Draft/{collection}('{oid}')", fields)
 
     # --- the published project ------------------------------------------------------------------------
 
