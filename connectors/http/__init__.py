@@ -5,6 +5,7 @@ one, with one :class:`Pacer` per site shared by every plan on it."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 import requests
@@ -34,10 +35,18 @@ def pacer_for(url: str, min_interval: float) -> Pacer:
 
 
 def site_client(
-    url: str, settings: HttpTrackerSettings, auth: AuthBase, *, name: str, secrets: list[str]
+    url: str,
+    settings: HttpTrackerSettings,
+    auth: AuthBase,
+    *,
+    name: str,
+    secrets: list[str],
+    headers: Mapping[str, str] | None = None,
 ) -> HttpClient:
+    """``headers`` go with every request (Dataverse's OData version and page size)."""
     session = requests.Session()
     session.auth = auth
+    session.headers.update(headers or {})
     return HttpClient(
         url,
         session.request,

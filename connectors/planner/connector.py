@@ -24,7 +24,7 @@ import requests
 
 from .. import answers, product
 from ..errors import SetupError, TrackerError, UncertainOutcome
-from ..http import HttpClient, HttpError, RetryPolicy, pacer_for
+from ..http import HttpClient, HttpError, site_client
 from ..protocol import Capabilities, Connector
 from ..values import (
     BulkResult,
@@ -56,20 +56,10 @@ REFUSED = frozenset({400, 404, 409, 412})
 
 
 def dataverse_client(settings: PlannerSettings, auth: requests.auth.AuthBase) -> HttpClient:
-    """The shared HttpClient with Dataverse's OData headers and page size."""
-    session = requests.Session()
-    session.auth = auth
-    session.headers.update(
-        {"OData-MaxVersion": "4.0", "OData-Version": "4.0", "Prefer": f"odata.maxpagesize={PAGE_SIZE}"}
-    )
-    return HttpClient(
-        settings.environment_url,
-        session.request,
-        name="Dataverse",
-        timeout=(min(10.0, settings.timeout), settings.timeout),
-        retry=RetryPolicy(max_retry_after=settings.max_retry_wait),
-        pacer=pacer_for(settings.environment_url, 1 / settings.requests_per_second),
-    )
+    """The shared site client with Dataverse's OData headers and page size."""
+    headers = {"OData-MaxVersion": "4.0", "OData-Version": "4.0", "Prefer": f"odata.maxpagesize={PAGE_SIZE}"}
+    url = settings.environment_url
+    return site_client(url, settings, auth, name="Dataverse", secrets=[], headers=headers)
 
 
 class PlannerConnector(Connector):
