@@ -292,30 +292,17 @@ class PlannerConnector(Connector):
         """A dependency record per link (client GUID from plan and keys), up to 100 a request."""
         project = self._project()
         unique = list({(ln.predecessor, ln.successor): ln for ln in links}.values())
-        failures: list[CreateFailure] = []
-        with self._session():
-            for start in range(0, len(unique), BULK):
-                chunk = unique[start : start + BULK]
-                entities = [
-                    mapping.dependency_entity(
-                        mapping.link_id(self.plan_key, ln.predecessor, ln.successor),
-                        project,
-                        items[ln.predecessor].external_id,
-                        items[ln.successor].external_id,
-                        ln.type,
-                    )
-                    for ln in chunk
-                ]
-                try:
-                    self.sets.add("create", entities)
-                except HttpError as exc:
-                    if exc.status not in REFUSED:
-                        raise
-                    failures += [
-                        CreateFailure(key=f"{ln.predecessor} -> {ln.successor}", message=exc.message)
-                        for ln in chunk
-                    ]
-        return failures
+        entities = [
+            mapping.dependency_entity(
+                mapping.link_id(self.plan_key, ln.predecessor, ln.successor),
+                project,
+                items[ln.predecessor].external_id,
+                items[ln.successor].external_id,
+                ln.type,
+            )
+            for ln in unique
+        ]
+        return self._send("create", entities, [f"{ln.predecessor} -> {ln.successor}" for ln in unique])
 
     def update_items(
         self, updates: Sequence[ItemUpdate], items: Mapping[str, ExternalItem]
@@ -339,15 +326,17 @@ class PlannerConnector(Connector):
             if len(entity) > 2:
                 entities.append(entity)
                 keys.append(update.key)
-        failures += self._update(entities, keys)
+        failures += self._send("update", entities, keys)
         return failures
 
-    def _update(self, entities: list[dict[str, Any]], keys: list[str]) -> list[CreateFailure]:
+    def _send(self, kind: str, entities: list[dict[str, Any]], keys: list[str]) -> list[CreateFailure]:
+        """Entities added to the session's operation set, 100 a request; the keys of a request Dataverse
+        refuses come back as failures in its words."""
         failures = []
         with self._session():
             for start in range(0, len(entities), BULK):
                 try:
-                    self.sets.add("update", entities[start : start + BULK])
+                    self.sets.add(kind, entities[start : start + BULK])
                 except HttpError as exc:
                     if exc.status not in REFUSED:
                         raise
@@ -396,7 +385,7 @@ class PlannerConnector(Connector):
                 )
                 keys.append(write.note.key or "")
             receipts.append(NoteReceipt(key=write.note.key, ref=task))
-        failed = {f.key for f in self._update(entities, keys)}
+        failed = {f.key for f in self._send("update", entities, keys)}
         return [r for r in receipts if r.key not in failed]
 
 
